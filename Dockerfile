@@ -1,0 +1,21 @@
+# The API in a container. The tested path is the Makefile (`make run`); this image mirrors it.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    ASSETMAP_HOST=0.0.0.0 PORT=8000 \
+    ASSETMAP_DATA_DIR=/data/kirklees-data
+
+RUN useradd --create-home --uid 10001 assetmap
+WORKDIR /srv/assetmap
+COPY pyproject.toml README.md alembic.ini ./
+COPY app ./app
+COPY boundaries ./boundaries
+COPY migrations ./migrations
+RUN pip install --no-cache-dir -e .
+
+USER assetmap
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os,urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/health/live', timeout=3)"
+# Migrate and load (both skip work already done), then serve.
+CMD ["sh", "-c", "assetmap db upgrade && assetmap load all && assetmap serve --host 0.0.0.0"]

@@ -1,0 +1,48 @@
+# The two commands a new user needs: `make run` serves the API on the real data, `make test` tests it.
+# Both set up everything on a fresh Debian machine: the virtualenv, PostgreSQL + PostGIS, the
+# database, migrations and data.
+
+PORT ?= 8000
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ASSETMAP := $(BIN)/assetmap
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/assetmap_test
+
+.PHONY: run test lint install fuzz clean-venv
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+VENDOR := app/static/vendor/.installed
+
+$(VENDOR): frontend/package.json frontend/package-lock.json scripts/vendor.sh
+	bash scripts/vendor.sh
+
+install: $(VENV)/.installed $(VENDOR)
+
+run: install
+	$(ASSETMAP) db bootstrap
+	$(ASSETMAP) load all
+	$(ASSETMAP) serve --port $(PORT)
+
+test: install
+	command -v chromium >/dev/null || bash scripts/apt-install.sh chromium
+	DATABASE_URL=$(TEST_DATABASE_URL) $(ASSETMAP) db bootstrap
+	DATABASE_URL=$(TEST_DATABASE_URL) $(ASSETMAP) load all
+	$(MAKE) --no-print-directory lint
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fuzz: install
+	bash scripts/fuzz.sh
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,311 @@
+"""Query parameters parsed and validated once, as typed dependencies every route reuses."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query, Request
+
+from app.db import Connection
+from app.errors import InvalidInput
+from app.geo.areas import AreaRef, find_area
+from app.geo.assets import AssetFilter
+from app.geo.geography import Geography, Place
+from app.geo.hours import london, london_today
+from app.geo.postcodes import require_postcode
+from app.taxonomy import Taxonomy
+
+
+def get_geography(request: Request) -> Geography:
+    geography: Geography = request.app.state.geography
+    return geography
+
+
+GeographyDep = Annotated[Geography, Depends(get_geography)]
+
+PostcodeParam = Annotated[
+    str | None,
+    Query(
+        description="A UK postcode in any spacing or case, e.g. `HD1 1AA` or `hd11aa`",
+        max_length=16,
+        examples=["HD1 1AA"],
+    ),
+]
+LatParam = Annotated[
+    float | None,
+    Query(ge=-90, le=90, allow_inf_nan=False, description="Latitude, WGS84 degrees"),
+]
+LonParam = Annotated[
+    float | None,
+    Query(ge=-180, le=180, allow_inf_nan=False, description="Longitude, WGS84 degrees"),
+]
+EastingParam = Annotated[
+    float | None,
+    Query(ge=0, le=700_000, allow_inf_nan=False, description="British National Grid easting (m)"),
+]
+NorthingParam = Annotated[
+    float | None,
+    Query(
+        ge=0, le=1_300_000, allow_inf_nan=False, description="British National Grid northing (m)"
+    ),
+]
+VintageParam = Annotated[
+    str | None,
+    Query(
+        max_length=32,
+        description="Use this vintage for every layer that has it (e.g. `2013` wards); other "
+        "layers, and all layers when omitted, use their current vintage",
+    ),
+]
+
+
+async def place_param(
+    geography: GeographyDep,
+    postcode: PostcodeParam = None,
+    lat: LatParam = None,
+    lon: LonParam = None,
+    easting: EastingParam = None,
+    northing: NorthingParam = None,
+) -> Place:
+    """Exactly one way of saying where: a postcode, lat and lon, or easting and northing."""
+    given = [
+        postcode is not None,
+        lat is not None or lon is not None,
+        easting is not None or northing is not None,
+    ]
+    if sum(given) != 1:
+        raise InvalidInput(
+            "Say where with exactly one of: postcode; lat and lon; easting and northing.",
+            code="location_required",
+        )
+    if postcode is not None:
+        return await geography.postcode(require_postcode(postcode))
+    if lat is not None or lon is not None:
+        if lat is None or lon is None:
+            raise InvalidInput("Give both lat and lon.", code="location_required")
+        return Place.at(lat, lon)
+    if easting is None or northing is None:
+        raise InvalidInput("Give both easting and northing.", code="location_required")
+    return Place.at_grid(easting, northing)
+
+
+PlaceDep = Annotated[Place, Depends(place_param)]
+
+
+def get_taxonomy(request: Request) -> Taxonomy:
+    taxonomy: Taxonomy = request.app.state.taxonomy
+    return taxonomy
+
+
+TaxonomyDep = Annotated[Taxonomy, Depends(get_taxonomy)]
+
+
+async def categories_param(
+    taxonomy: TaxonomyDep,
+    category: Annotated[
+        list[str] | None,
+        Query(
+            description="One or several category codes (repeat the parameter or separate with "
+            "commas), e.g. `food_bank,library`; see GET /api/categories",
+        ),
+    ] = None,
+) -> list[str] | None:
+    if not category:
+        return None
+    codes = [code.strip() for value in category for code in value.split(",") if code.strip()]
+    return await taxonomy.check(codes) if codes else None
+
+
+CategoriesDep = Annotated[list[str] | None, Depends(categories_param)]
+LimitParam = Annotated[int, Query(ge=1, le=1000, description="Items per page (at most 1000)")]
+OffsetParam = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")]
+FormatParam = Annotated[
+    Literal["json", "geojson", "csv"],
+    Query(description="`json` (items and paging), `geojson` (FeatureCollection) or `csv`"),
+]
+
+STATUSES = ("active", "temporarily_closed", "closed", "archived")
+
+
+def statuses_param(
+    status: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Statuses to include, comma-separated: active, temporarily_closed, "
+            "closed (archived: admins only). Default: active,temporarily_closed",
+        ),
+    ] = None,
+) -> list[str] | None:
+    if not status:
+        return None
+    values = [s.strip() for s in status.split(",") if s.strip()]
+    unknown = [s for s in values if s not in STATUSES]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown status {', '.join(unknown)}; statuses: {', '.join(STATUSES)}.",
+            code="unknown_status",
+        )
+    return values
+
+
+StatusesDep = Annotated[list[str] | None, Depends(statuses_param)]
+
+
+def _at(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if not 2000 <= value.year <= 2100:
+        raise InvalidInput(f"{name} must be a date and time between 2000 and 2100.")
+    return london(value)
+
+
+AtQuery = Annotated[
+    datetime | None,
+    Query(
+        description="An ISO 8601 time, e.g. `2026-12-24T10:00` (without an offset it is London "
+        "time); only assets open then",
+    ),
+]
+
+
+def open_at_param(open_at: AtQuery = None) -> datetime | None:
+    return _at(open_at, "open_at")
+
+
+OpenAtDep = Annotated[datetime | None, Depends(open_at_param)]
+
+
+def bbox_param(
+    request: Request,
+    bbox: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="west,south,east,north in WGS84 degrees, e.g. `-1.80,53.63,-1.76,53.66`",
+        ),
+    ] = None,
+) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    try:
+        west, south, east, north = (float(part) for part in bbox.split(","))
+    except ValueError:
+        raise InvalidInput("bbox must be four numbers: west,south,east,north.") from None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise InvalidInput("bbox must be finite numbers.")
+    if not (
+        -180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90 and -90 <= north <= 90
+    ):
+        raise InvalidInput("bbox is outside longitude ±180 and latitude ±90.")
+    if west >= east or south >= north:
+        raise InvalidInput("bbox is inverted: west must be less than east, south less than north.")
+    largest = request.app.state.settings.bbox_max_degrees
+    if east - west > largest or north - south > largest:
+        raise InvalidInput(f"bbox is too large: at most {largest}° on a side.")
+    return west, south, east, north
+
+
+BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(bbox_param)]
+
+
+async def area_param(
+    conn: Connection,
+    area: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="`layer:code`, e.g. `ward:E05001390`, `hub:huddersfield`, "
+            "`neighbourhood:U69551`: assets located in (or, for groups, serving) that area",
+        ),
+    ] = None,
+    vintage: VintageParam = None,
+) -> AreaRef | None:
+    if area is None:
+        return None
+    layer, _, code = area.partition(":")
+    if not code:
+        raise InvalidInput("area must be layer:code, e.g. ward:E05001390.", code="invalid_area")
+    return await find_area(conn, layer, code, vintage)
+
+
+AreaDep = Annotated[AreaRef | None, Depends(area_param)]
+
+
+UpdatedSince = Annotated[
+    datetime | None,
+    Query(description="Only assets changed at or after this ISO 8601 time (London if no offset)"),
+]
+StaleParam = Annotated[
+    bool | None,
+    Query(description="true: only stale entries (not verified within 12 months); false: fresh"),
+]
+QParam = Annotated[
+    str | None,
+    Query(max_length=200, description="Words to find in the name, description or organisation"),
+]
+
+
+def common_filters(
+    request: Request,
+    category: CategoriesDep,
+    status: StatusesDep,
+    bbox: BBoxDep,
+    q: QParam = None,
+    updated_since: UpdatedSince = None,
+    stale: StaleParam = None,
+) -> AssetFilter:
+    """Every list filter but the area (which routes under /api/areas take from the path)."""
+    stale_days = request.app.state.settings.stale_after_days
+    return AssetFilter(
+        categories=category,
+        q=_clean_q(q),
+        statuses=status,
+        bbox=bbox,
+        updated_since=_at(updated_since, "updated_since"),
+        stale=stale,
+        stale_before=london_today() - timedelta(days=stale_days),
+    )
+
+
+# Direction-formatting characters (marks, embeddings, overrides, isolates): invisible, and used
+# to make text read differently from what it is.
+_DIRECTION_MARKS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _clean_q(q: str | None) -> str | None:
+    """Words to search for; control and direction characters, or bytes that were not UTF-8
+    (decoded as U+FFFD), are refused rather than silently searched for."""
+    if q is None:
+        return None
+    if "\ufffd" in q:
+        raise InvalidInput("q is not valid UTF-8 text.", code="invalid_text")
+    if any(not ch.isprintable() or ch in _DIRECTION_MARKS for ch in q):
+        raise InvalidInput(
+            "q contains control or text-direction characters; search with plain words.",
+            code="invalid_text",
+        )
+    return q.strip() or None
+
+
+CommonFiltersDep = Annotated[AssetFilter, Depends(common_filters)]
+
+
+def asset_filters(filters: CommonFiltersDep, area: AreaDep) -> AssetFilter:
+    if area is not None:
+        filters.area_id = area.id
+    return filters
+
+
+AssetFiltersDep = Annotated[AssetFilter, Depends(asset_filters)]
+
+
+def at_param(
+    at: Annotated[
+        datetime | None,
+        Query(description="When the call is about (ISO 8601, London time without an offset)"),
+    ] = None,
+) -> datetime | None:
+    return _at(at, "at")

@@ -1,0 +1,186 @@
+"""Domain errors, the one JSON error shape ({detail, code}) and the handlers that produce it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.responses import JSON
+
+log = logging.getLogger("assetmap.errors")
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer has this shape."""
+
+    detail: str
+    code: str
+
+
+class AppError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(
+        self, detail: str, *, code: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+        self.headers = headers
+
+
+class BadRequest(AppError):
+    status_code, code = 400, "bad_request"
+
+
+class Unauthorized(AppError):
+    status_code, code = 401, "unauthorized"
+
+
+class Forbidden(AppError):
+    status_code, code = 403, "forbidden"
+
+
+class NotFound(AppError):
+    status_code, code = 404, "not_found"
+
+
+class Conflict(AppError):
+    status_code, code = 409, "conflict"
+
+
+class PreconditionFailed(AppError):
+    status_code, code = 412, "precondition_failed"
+
+
+class PreconditionRequired(AppError):
+    status_code, code = 428, "precondition_required"
+
+
+class PayloadTooLarge(AppError):
+    status_code, code = 413, "payload_too_large"
+
+
+class InvalidInput(AppError):
+    status_code, code = 422, "invalid_input"
+
+
+class TooManyRequests(AppError):
+    status_code, code = 429, "rate_limited"
+
+
+class ServiceUnavailable(AppError):
+    status_code, code = 503, "service_unavailable"
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    428: "precondition_required",
+    422: "invalid_input",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def error_response(
+    status_code: int, detail: str, code: str, headers: Mapping[str, str] | None = None
+) -> JSON:
+    return JSON({"detail": detail, "code": code}, status_code, headers=headers)
+
+
+def _describe_validation_error(err: dict[str, Any]) -> str:
+    where = ".".join(
+        str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "header")
+    )
+    message = str(err.get("msg", "is invalid"))
+    return f"{where}: {message}" if where else message
+
+
+async def _app_error(_: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status_code, exc.detail, exc.code, exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    broken = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if broken is not None:
+        reason = (broken.get("ctx") or {}).get("error", "")
+        where = broken.get("loc", ())[-1] if broken.get("loc") else "?"
+        return error_response(
+            422,
+            f"The body is not valid JSON (at character {where}): {reason}".rstrip(": "),
+            "invalid_json",
+        )
+    detail = "; ".join(_describe_validation_error(e) for e in errors[:10]) or "invalid request"
+    return error_response(422, detail, "invalid_input")
+
+
+async def _http_error(_: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    detail = str(exc.detail)
+    if exc.status_code == 400 and "parsing the body" in detail:
+        return error_response(
+            422, "The body could not be parsed: send JSON in UTF-8.", "invalid_json"
+        )
+    return error_response(exc.status_code, detail, code, exc.headers)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSON:
+    if isinstance(exc, DBAPIError) and not _is_connection_problem(exc):
+        return await _unexpected(request, exc)
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return error_response(
+        503,
+        "The database is unavailable; try again in a few seconds.",
+        "database_unavailable",
+        {"Retry-After": "5"},
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSON:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "Internal error; it has been logged.", "internal_error")
+
+
+def _is_connection_problem(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    original = getattr(exc, "orig", None)
+    return (
+        isinstance(original, OSError | ConnectionError)
+        or "connection" in type(original).__name__.lower()
+    )
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeoutError, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _database_unavailable)
+    # asyncpg raises plain socket errors when the server refuses or drops the connection.
+    app.add_exception_handler(ConnectionError, _database_unavailable)
+    app.add_exception_handler(TimeoutError, _database_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

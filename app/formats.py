@@ -1,0 +1,58 @@
+"""Answers in other shapes: GeoJSON features and CSV (with the data attribution) of asset items."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from app.attribution import ATTRIBUTION
+
+ASSET_CSV_COLUMNS = (
+    "id", "name", "category", "lat", "lon", "category_label", "description", "organisation",
+    "address", "postcode", "phone", "email", "website", "referral", "eligibility", "languages",
+    "accessibility", "hours_text", "status", "visibility", "last_verified", "stale",
+    "location_approximate", "service_area_code", "synthetic", "source", "source_ref", "version",
+    "updated_at",
+)  # fmt: skip
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV with a header row and, last, the attribution line (a `#` comment)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    writer.writerow([f"# {ATTRIBUTION}"])
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return value
+
+
+def assets_csv(items: Iterable[dict[str, Any]]) -> str:
+    return csv_text(
+        ASSET_CSV_COLUMNS, ([_cell(item.get(c)) for c in ASSET_CSV_COLUMNS] for item in items)
+    )
+
+
+def asset_feature(item: dict[str, Any]) -> dict[str, Any]:
+    """A group with a service area is drawn as its area; everything else as its point."""
+    properties = {k: v for k, v in item.items() if k != "service_area"}
+    geometry = item.get("service_area") or {
+        "type": "Point",
+        "coordinates": [item["lon"], item["lat"]],
+    }
+    return {"type": "Feature", "id": item["id"], "geometry": geometry, "properties": properties}
+
+
+def feature_collection(features: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features, **extra, "attribution": ATTRIBUTION}

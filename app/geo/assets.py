@@ -1,0 +1,182 @@
+"""Reading assets: one SELECT shape for every read path, filters with bind parameters, always
+narrowed by app.visibility.scope."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.geo.hours import state_of
+from app.principal import Principal
+from app.visibility import scope
+
+DEFAULT_STATUSES = ("active", "temporarily_closed")
+
+RULES_JSON = """(SELECT coalesce(json_agg(json_build_array(r.day, r.opens, r.closes)
+                                 ORDER BY r.day, r.opens), '[]')
+        FROM opening_rule r WHERE r.asset_id = a.id)"""
+EXCEPTIONS_JSON = """(SELECT coalesce(json_agg(json_build_object(
+                'starts_on', e.starts_on, 'ends_on', e.ends_on, 'closed', e.closed,
+                'opens', to_char(e.opens, 'HH24:MI'), 'closes', to_char(e.closes, 'HH24:MI'),
+                'note', e.note) ORDER BY e.starts_on), '[]')
+        FROM opening_exception e WHERE e.asset_id = a.id)"""
+
+# Everything app.visibility.present needs; `a` is the asset.
+ASSET_COLUMNS = f"""
+    a.id, a.name, a.category, c.label AS category_label, a.description, a.organisation_id,
+    o.name AS organisation, a.address, a.postcode, a.address_visibility,
+    ST_Y(a.geom) AS lat, ST_X(a.geom) AS lon, a.location_approximate, a.service_area_code,
+    CASE WHEN a.service_area IS NULL THEN NULL ELSE ST_AsGeoJSON(a.service_area, 6) END
+        AS service_area,
+    a.phone, a.phone_visibility, a.email, a.email_visibility, a.website, a.website_visibility,
+    a.referral, a.referral_visibility, a.eligibility, a.languages, a.accessibility, a.hours_note,
+    a.status, a.visibility, a.last_verified, a.source, a.source_ref, a.synthetic, a.version,
+    a.created_at, a.updated_at, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions
+"""
+ASSET_FROM = """
+    FROM asset a
+    JOIN category c ON c.code = a.category
+    LEFT JOIN organisation o ON o.id = a.organisation_id
+"""
+
+
+def area_membership(areas: str, where: str = "true") -> str:
+    """(area_id, asset_id) pairs for the areas `ar` matching `areas` and the assets `a` matching
+    `where`: a place by its point (against the subdivided pieces, fast), a group by its service
+    area sharing interior with the whole area (so a group covering the next ward, which only
+    touches this one along an edge, is not in it)."""
+    return f"""
+        SELECT p.area_id, a.id AS asset_id
+        FROM area ar JOIN area_piece p ON p.area_id = ar.id
+        JOIN asset a ON a.service_area IS NULL AND ST_Intersects(p.geom, a.geom)
+        WHERE {areas} AND {where}
+        UNION
+        SELECT ar.id, a.id
+        FROM area ar JOIN asset a
+          ON a.service_area && ar.geom AND ST_Relate(ar.geom, a.service_area, 'T********')
+        WHERE {areas} AND {where}"""
+
+
+IN_AREA = f"a.id IN (SELECT m.asset_id FROM ({area_membership('ar.id = :area_id')}) m)"
+
+
+@dataclass
+class AssetFilter:
+    """The list filters; every one optional."""
+
+    categories: Sequence[str] | None = None
+    q: str | None = None
+    statuses: Sequence[str] | None = None
+    bbox: tuple[float, float, float, float] | None = None  # west, south, east, north
+    area_id: int | None = None  # an area (any layer) the asset must be in or serve
+    updated_since: datetime | None = None
+    stale_before: date | None = None  # with `stale`: verified before this date (or never)
+    stale: bool | None = None
+    ids: Sequence[int] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def where(self, principal: Principal) -> tuple[str, dict[str, Any]]:
+        allowed, params = scope(principal)
+        clauses = [allowed]
+        statuses = self.statuses or DEFAULT_STATUSES
+        clauses.append("a.status = ANY(CAST(:statuses AS text[]))")
+        params["statuses"] = list(statuses)
+        if self.categories:
+            clauses.append("a.category = ANY(CAST(:categories AS text[]))")
+            params["categories"] = list(self.categories)
+        if self.q:
+            clauses.append(
+                "(a.search @@ websearch_to_tsquery('english', :q) "
+                "OR a.name ILIKE :q_like ESCAPE '\\')"
+            )
+            params["q"] = self.q
+            escaped = self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params["q_like"] = f"%{escaped}%"
+        if self.bbox:
+            clauses.append("a.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)")
+            params.update(zip(("west", "south", "east", "north"), self.bbox, strict=True))
+        if self.area_id is not None:
+            # by location; a group by its service area overlapping the area
+            clauses.append(IN_AREA)
+            params["area_id"] = self.area_id
+        if self.updated_since:
+            clauses.append("a.updated_at >= :updated_since")
+            params["updated_since"] = self.updated_since
+        if self.stale is not None and self.stale_before is not None:
+            stale = "(a.last_verified IS NULL OR a.last_verified < :stale_before)"
+            clauses.append(stale if self.stale else f"NOT {stale}")
+            params["stale_before"] = self.stale_before
+        if self.ids is not None:
+            clauses.append("a.id = ANY(CAST(:ids AS bigint[]))")
+            params["ids"] = list(self.ids)
+        return " AND ".join(clauses), params
+
+
+async def list_assets(
+    conn: AsyncConnection,
+    principal: Principal,
+    filters: AssetFilter,
+    limit: int,
+    offset: int,
+) -> tuple[list[RowMapping], int]:
+    """A page of assets and the total that match."""
+    where, params = filters.where(principal)
+    order = "a.name, a.id"
+    if filters.q:
+        order = "ts_rank(a.search, websearch_to_tsquery('english', :q)) DESC, a.name, a.id"
+    sql = text(
+        f"SELECT {ASSET_COLUMNS}, count(*) OVER () AS total {ASSET_FROM} "
+        f"WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+    )
+    rows = (await conn.execute(sql, {**params, "limit": limit, "offset": offset})).mappings().all()
+    if rows:
+        return list(rows), int(rows[0]["total"])
+    count = text(f"SELECT count(*) {ASSET_FROM} WHERE {where}")
+    return [], int((await conn.execute(count, params)).scalar_one())
+
+
+async def list_open_assets(
+    conn: AsyncConnection,
+    principal: Principal,
+    filters: AssetFilter,
+    at: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[list[RowMapping], int]:
+    """A page of the assets open at `at`: hours are evaluated here, in Europe/London, over every
+    match (only assets with published hours can be open), then the page is read in full."""
+    where, params = filters.where(principal)
+    with_hours = (
+        "(EXISTS (SELECT 1 FROM opening_rule r WHERE r.asset_id = a.id) OR EXISTS "
+        "(SELECT 1 FROM opening_exception e WHERE e.asset_id = a.id AND NOT e.closed))"
+    )
+    candidates = text(
+        f"SELECT a.id, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions "
+        f"FROM asset a WHERE {where} AND {with_hours} ORDER BY a.name, a.id"
+    )
+    rows = (await conn.execute(candidates, params)).mappings()
+    open_ids = [r["id"] for r in rows if state_of(r["rules"], r["exceptions"], at).open_now]
+    page_ids = open_ids[offset : offset + limit]
+    if not page_ids:
+        return [], len(open_ids)
+    full, full_params = AssetFilter(ids=page_ids, statuses=filters.statuses).where(principal)
+    found = await conn.execute(
+        text(f"SELECT {ASSET_COLUMNS} {ASSET_FROM} WHERE {full}"),
+        full_params,
+    )
+    by_id = {row["id"]: row for row in found.mappings()}
+    return [by_id[i] for i in page_ids if i in by_id], len(open_ids)
+
+
+async def get_asset(
+    conn: AsyncConnection, principal: Principal, asset_id: int
+) -> RowMapping | None:
+    """One asset, if this principal may see it (closed ones too; archived for admins only)."""
+    where, params = scope(principal)
+    sql = text(f"SELECT {ASSET_COLUMNS} {ASSET_FROM} WHERE a.id = :id AND {where}")
+    return (await conn.execute(sql, {**params, "id": asset_id})).mappings().one_or_none()

@@ -1,0 +1,214 @@
+"""An in-memory index of every layer's boundaries and of the postcodes, kept in step with the
+database: each worker reloads it when `geography_state.generation` changes.
+
+Built from the same subdivided pieces (`area_piece`) the SQL lookup uses, so both give the same
+answers; a point on a shared edge goes to the lowest code in both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.geo.areas import LAYER_NAMES, area_summary
+from app.geo.postcodes import PostcodePlace
+
+log = logging.getLogger("assetmap.geo")
+
+Areas = dict[str, dict[str, Any] | None]
+
+
+@dataclass
+class LayerIndex:
+    name: str
+    vintage: str
+    summaries: list[dict[str, Any]]  # one per area, ordered by code (so lower index = lower code)
+    pieces: np.ndarray  # prepared polygons
+    piece_area: np.ndarray  # area index of each piece
+    tree: shapely.STRtree = field(init=False)
+
+    def __post_init__(self) -> None:
+        shapely.prepare(self.pieces)
+        self.tree = shapely.STRtree(self.pieces)
+
+    def area_at(self, x: float, y: float) -> int:
+        """Index of the area containing (x, y), or -1."""
+        candidates = self.tree.query(shapely.points(x, y))
+        if candidates.size == 0:
+            return -1
+        hits = candidates[shapely.intersects_xy(self.pieces[candidates], x, y)]
+        return int(self.piece_area[hits].min()) if hits.size else -1
+
+    def areas_at(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """Area index for each point (-1 where none), vectorised."""
+        result = np.full(xs.shape[0], -1, dtype=np.int64)
+        valid = np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))
+        if valid.size == 0:
+            return result
+        point_i, piece_i = self.tree.query(shapely.points(xs[valid], ys[valid]))
+        inside = shapely.intersects_xy(self.pieces[piece_i], xs[valid][point_i], ys[valid][point_i])
+        point_i, area_i = point_i[inside], self.piece_area[piece_i[inside]]
+        # lowest area index (= lowest code) per point
+        order = np.lexsort((area_i, point_i))
+        point_i, area_i = point_i[order], area_i[order]
+        first = np.unique(point_i, return_index=True)[1]
+        result[valid[point_i[first]]] = area_i[first]
+        return result
+
+
+@dataclass
+class Snapshot:
+    generation: int
+    layers: dict[tuple[str, str], LayerIndex]
+    current: dict[str, str]  # layer name → current vintage
+    postcodes: dict[str, PostcodePlace]
+
+    def chosen(self, vintage: str | None) -> list[LayerIndex]:
+        """One index per layer name: the asked vintage where the layer has it, else the current."""
+        chosen = []
+        for name in LAYER_NAMES:
+            index = self.layers.get((name, vintage or "")) or self.layers.get(
+                (name, self.current.get(name, ""))
+            )
+            if index is not None:
+                chosen.append(index)
+        return chosen
+
+    def has_vintage(self, vintage: str) -> bool:
+        return any(v == vintage for _, v in self.layers)
+
+    def vintages(self) -> list[str]:
+        return sorted({v for _, v in self.layers})
+
+    def lookup(self, lat: float, lon: float, vintage: str | None = None) -> Areas:
+        found: Areas = {}
+        for index in self.chosen(vintage):
+            hit = index.area_at(lon, lat)
+            found[index.name] = index.summaries[hit] if hit >= 0 else None
+        return within_district_only(found)
+
+    def lookup_many(
+        self, lats: np.ndarray, lons: np.ndarray, vintage: str | None = None
+    ) -> dict[str, list[dict[str, Any] | None]]:
+        """For each layer, the area summary of every point (None where none or outside)."""
+        by_layer: dict[str, list[dict[str, Any] | None]] = {}
+        hits: dict[str, np.ndarray] = {}
+        for index in self.chosen(vintage):
+            hits[index.name] = index.areas_at(lons, lats)
+        inside = hits.get("district", np.zeros(lats.shape[0], dtype=np.int64)) >= 0
+        for index in self.chosen(vintage):
+            found = np.where(inside, hits[index.name], -1)
+            summaries: list[dict[str, Any] | None] = [*index.summaries, None]
+            by_layer[index.name] = [summaries[i] for i in found.tolist()]  # -1 → None
+        return by_layer
+
+
+def within_district_only(found: Areas) -> Areas:
+    """Outside the district every area is null, even where a generalised LSOA pokes out."""
+    if found.get("district") is None:
+        return dict.fromkeys(found)
+    return found
+
+
+_PIECES = text(
+    """
+    SELECT l.name, l.vintage, l.is_current, a.code, a.name AS area_name, a.population,
+           d.imd2019_decile, d.imd2025_decile, ST_AsBinary(p.geom) AS wkb
+    FROM layer l
+    JOIN area a ON a.layer_id = l.id
+    JOIN area_piece p ON p.area_id = a.id
+    LEFT JOIN lsoa_deprivation d ON l.name = 'lsoa' AND d.lsoa_code = a.code
+    ORDER BY l.name, l.vintage, a.code
+    """
+)
+_POSTCODES = text("SELECT postcode, lat, lon, status, terminated_on, source FROM postcode")
+
+
+def _build(generation: int, pieces: Sequence[Any], postcodes: Sequence[Any]) -> Snapshot:
+    grouped: dict[tuple[str, str], list[Any]] = {}
+    current: dict[str, str] = {}
+    for row in pieces:
+        grouped.setdefault((row.name, row.vintage), []).append(row)
+        if row.is_current:
+            current[row.name] = row.vintage
+    layers = {}
+    for (name, vintage), rows in grouped.items():
+        summaries: list[dict[str, Any]] = []
+        piece_area: list[int] = []
+        for row in rows:
+            if not summaries or summaries[-1]["code"] != row.code:
+                summaries.append(
+                    area_summary(
+                        name,
+                        row.code,
+                        row.area_name,
+                        row.population,
+                        row.imd2019_decile,
+                        row.imd2025_decile,
+                    )
+                )
+            piece_area.append(len(summaries) - 1)
+        layers[(name, vintage)] = LayerIndex(
+            name,
+            vintage,
+            summaries,
+            shapely.from_wkb([bytes(row.wkb) for row in rows]),
+            np.asarray(piece_area, dtype=np.int64),
+        )
+    book = {row.postcode: PostcodePlace(*row) for row in postcodes}
+    return Snapshot(generation, layers, current, book)
+
+
+class BoundaryIndex:
+    """Holds the current snapshot and refreshes it in the background."""
+
+    def __init__(self, engine: AsyncEngine, refresh_s: float) -> None:
+        self.engine, self.refresh_s = engine, refresh_s
+        self.snapshot: Snapshot | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def _generation(self) -> int:
+        async with self.engine.connect() as conn:
+            value = await conn.scalar(text("SELECT generation FROM geography_state"))
+        return int(value or 0)
+
+    async def refresh(self) -> bool:
+        """Reload when the database's generation moved on; True when a new snapshot was built."""
+        generation = await self._generation()
+        if self.snapshot is not None and self.snapshot.generation == generation:
+            return False
+        async with self.engine.connect() as conn:
+            pieces = (await conn.execute(_PIECES)).all()
+            postcodes = (await conn.execute(_POSTCODES)).all()
+        self.snapshot = await asyncio.to_thread(_build, generation, pieces, postcodes)
+        log.info(
+            "boundary index loaded",
+            extra={"fields": {"generation": generation, "layers": len(self.snapshot.layers)}},
+        )
+        return True
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except Exception as exc:  # the database may be down; keep serving the last snapshot
+                log.warning("boundary index refresh failed: %s", type(exc).__name__)
+            await asyncio.sleep(self.refresh_s)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="boundary-index-refresh")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -1,0 +1,117 @@
+"""The geography a request needs: where a postcode or coordinate is, and which areas hold it.
+
+Answers come from the in-memory boundary index when it is loaded, and from PostGIS otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from pyproj import Transformer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.geo.areas import UnknownVintage
+from app.geo.boundary_index import Areas, BoundaryIndex, Snapshot, within_district_only
+from app.geo.lookup import lookup_point_sql
+from app.geo.postcodes import PostcodePlace, find_postcode, unknown_postcode
+
+
+@lru_cache(maxsize=2)
+def transformer(source: int, target: int) -> Transformer:
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
+def to_bng(lat: float, lon: float) -> tuple[float, float]:
+    easting, northing = transformer(4326, 27700).transform(lon, lat)
+    return round(easting, 1), round(northing, 1)
+
+
+def from_bng(easting: float, northing: float) -> tuple[float, float]:
+    lon, lat = transformer(27700, 4326).transform(easting, northing)
+    return round(lat, 6), round(lon, 6)
+
+
+@dataclass(frozen=True)
+class Place:
+    """The point a question is about, and how it was given."""
+
+    lat: float
+    lon: float
+    easting: float
+    northing: float
+    postcode: PostcodePlace | None = None
+
+    @classmethod
+    def at(cls, lat: float, lon: float) -> Place:
+        return cls(lat, lon, *to_bng(lat, lon))
+
+    @classmethod
+    def at_grid(cls, easting: float, northing: float) -> Place:
+        return cls(*from_bng(easting, northing), easting, northing)
+
+    @classmethod
+    def of_postcode(cls, place: PostcodePlace) -> Place:
+        return cls(place.lat, place.lon, *to_bng(place.lat, place.lon), postcode=place)
+
+    def describe(self) -> dict[str, Any]:
+        """The postcode and coordinates used, as every answer about a place reports them."""
+        return {
+            "postcode": self.postcode.postcode if self.postcode else None,
+            "postcode_status": self.postcode.status if self.postcode else None,
+            "note": self.postcode.note if self.postcode else None,
+            "lat": self.lat,
+            "lon": self.lon,
+            "easting": self.easting,
+            "northing": self.northing,
+        }
+
+
+class Geography:
+    def __init__(self, engine: AsyncEngine, index: BoundaryIndex) -> None:
+        self.engine, self.index = engine, index
+
+    async def postcode(self, postcode: str) -> Place:
+        snapshot = self.index.snapshot
+        if snapshot is not None:
+            found = snapshot.postcodes.get(postcode)
+            if found is None:
+                raise unknown_postcode(postcode)
+            return Place.of_postcode(found)
+        async with self.engine.connect() as conn:
+            return Place.of_postcode(await find_postcode(conn, postcode))
+
+    async def postcode_book(self) -> dict[str, PostcodePlace]:
+        """Every postcode's place, for bulk geocoding (from the in-memory index)."""
+        return (await self._snapshot()).postcodes
+
+    async def _snapshot(self) -> Snapshot:
+        if self.index.snapshot is None:
+            await self.index.refresh()
+        assert self.index.snapshot is not None
+        return self.index.snapshot
+
+    def check_vintage(self, vintage: str | None) -> None:
+        snapshot = self.index.snapshot
+        if vintage and snapshot is not None and not snapshot.has_vintage(vintage):
+            raise UnknownVintage(
+                f"No layer has vintage '{vintage}'; vintages: {', '.join(snapshot.vintages())}."
+            )
+
+    async def areas_at(self, place: Place, vintage: str | None = None) -> Areas:
+        self.check_vintage(vintage)
+        snapshot = self.index.snapshot
+        if snapshot is not None:
+            return snapshot.lookup(place.lat, place.lon, vintage)
+        async with self.engine.connect() as conn:
+            found = await lookup_point_sql(conn, place.lat, place.lon, vintage)
+        names = ("district", "ward", "hub", "neighbourhood", "lsoa")
+        return within_district_only({name: found.get(name) for name in names})
+
+    async def areas_of_points(
+        self, lats: np.ndarray, lons: np.ndarray, vintage: str | None = None
+    ) -> dict[str, list[dict[str, Any] | None]]:
+        self.check_vintage(vintage)
+        return (await self._snapshot()).lookup_many(lats, lons, vintage)

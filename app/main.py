@@ -1,0 +1,116 @@
+"""create_app(): wires settings, the database pool, middleware, routers and error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app import __version__, openapi
+from app.attribution import ATTRIBUTION
+from app.compression import PageCompressionMiddleware
+from app.db import create_api_engine
+from app.errors import ErrorBody, register_error_handlers
+from app.geo.boundary_index import BoundaryIndex
+from app.geo.geography import Geography
+from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
+from app.logs import RequestIdMiddleware, configure_logging
+from app.pages.geodata import MapData
+from app.responses import JSON
+from app.routers import (
+    areas,
+    assets,
+    health,
+    imports,
+    lookup,
+    pages,
+    queries,
+    submissions,
+)
+from app.security import SecurityHeadersMiddleware, tile_origin
+from app.settings import Settings, get_settings
+from app.taxonomy import Taxonomy
+
+log = logging.getLogger("assetmap")
+STATIC = Path(__file__).parent / "static"
+
+DESCRIPTION = f"""
+The open map of community support in Kirklees (West Yorkshire): which ward, hub and
+neighbourhood a place is in, and the nearest help that is open now.
+
+Errors are JSON: `{{"detail": "...", "code": "..."}}`.
+
+**Data attribution.** {ATTRIBUTION}
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.engine = engine = create_api_engine(settings)
+    index = BoundaryIndex(engine, settings.boundary_refresh_s)
+    app.state.geography = Geography(engine, index)
+    app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
+    app.state.taxonomy = Taxonomy(engine)
+    app.state.map_data = MapData(engine, app.state.geography)
+    try:
+        await index.refresh()
+    except Exception:  # the database may be down at start; the refresher keeps trying
+        log.warning("boundary index not loaded at start-up; lookups use PostGIS until it is")
+    index.start()
+    try:
+        yield
+    finally:
+        await index.stop()
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Kirklees asset map",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=JSON,
+        docs_url=None,  # served by app.routers.pages from our own files, not a CDN
+        redoc_url=None,
+        responses={500: {"model": ErrorBody, "description": "Internal error (logged)."}},
+    )
+    app.state.settings = settings
+    # Added last = runs first: request id, then headers, then the limits.
+    app.add_middleware(
+        RateLimitMiddleware,
+        rates={
+            kind: Rate(per_second, per_second * settings.rate_burst_factor)
+            for kind, per_second in {
+                "read": settings.rate_read_per_s,
+                "write": settings.rate_write_per_s,
+                "bulk": settings.rate_bulk_per_s,
+                "submission": settings.rate_submission_per_s,
+            }.items()
+        },
+        trust_forwarded_for=settings.trust_forwarded_for,
+    )
+    app.add_middleware(PageCompressionMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, tile_origin=tile_origin(settings.tile_url))
+    app.add_middleware(RequestIdMiddleware)
+    register_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(lookup.router)
+    app.include_router(areas.router)
+    app.include_router(queries.router)  # before assets: /api/assets/nearest is not an id
+    app.include_router(assets.router)
+    app.include_router(submissions.router)
+    app.include_router(imports.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    openapi.install(app)
+    return app

@@ -1,0 +1,1 @@
+"""The pages people use: the public map, the hub desk, the planner, submissions, moderation."""

@@ -1,0 +1,34 @@
+"""Colours and marker letters: categories (colour never the only cue: each has letters too) and
+IMD deciles (viridis, safe for colour-blind readers, dark = most deprived)."""
+
+from __future__ import annotations
+
+CATEGORY_MARKS: dict[str, tuple[str, str]] = {
+    "food_bank": ("#d55e00", "F"),
+    "mutual_aid_group": ("#cc79a7", "M"),
+    "community_centre": ("#0072b2", "C"),
+    "library": ("#009e73", "L"),
+    "gp_practice": ("#2b8cbe", "G"),
+    "pharmacy": ("#e69f00", "P"),
+    "vcs_anchor": ("#1b1b1b", "V"),
+    "council_hub": ("#5c2d91", "H"),
+    "warm_space": ("#b8860b", "W"),
+    "advice": ("#8c564b", "A"),
+    "youth": ("#117a8b", "Y"),
+    "carers": ("#6b8e23", "Ca"),
+    "mental_health": ("#1f4e9c", "MH"),
+    "faith_group": ("#6f6f6f", "Fa"),
+    "other": ("#444444", "O"),
+}
+IMD_COLOURS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779",
+               "#6ece58", "#b5de2b", "#fde725")  # fmt: skip
+
+
+def category_css() -> str:
+    """One rule per category for markers and legend swatches (served as /static/categories.css)."""
+    rules = [
+        f".cat-{code}{{background:{colour};color:#fff;border-color:{colour}}}"
+        for code, (colour, _) in CATEGORY_MARKS.items()
+    ]
+    rules += [f".decile-{d}{{background:{c}}}" for d, c in enumerate(IMD_COLOURS, start=1)]
+    return "\n".join(rules) + "\n"

@@ -1,0 +1,61 @@
+"""Edits and archives as transactions: lock, check the version, apply, audit. An attempt refused
+for a stale version is audited too, in its own transaction, so the history shows every outcome."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.errors import AppError, Conflict, PreconditionFailed
+from app.register.audit import record
+from app.register.inputs import AssetPatch
+from app.register.location import Gazetteer
+from app.register.write import (
+    Actor,
+    archive_asset,
+    check_version,
+    load_for_change,
+    update_asset,
+)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def _record_refusal(
+    sessions: Sessions, actor: Actor, action: str, asset_id: int, attempted: dict, exc: AppError
+) -> None:
+    async with sessions.begin() as session:
+        await record(
+            session, actor.name, action, "asset", asset_id, {"attempted": attempted},
+            actor_key_id=actor.principal.key_id, outcome=exc.code,
+        )  # fmt: skip
+
+
+async def edit_asset(
+    sessions: Sessions, asset_id: int, patch: AssetPatch, actor: Actor, if_match: int | None
+) -> bool:
+    """Apply a PATCH; True when something changed."""
+    try:
+        async with sessions.begin() as session:
+            asset = await load_for_change(session, asset_id, actor)
+            check_version(asset, if_match, patch.version)
+            gazetteer = Gazetteer(await session.connection())
+            _, changes = await update_asset(session, asset, patch, actor, gazetteer)
+            return bool(changes)
+    except (Conflict, PreconditionFailed) as exc:
+        attempted = patch.model_dump(mode="json", exclude_unset=True)
+        await _record_refusal(sessions, actor, "update", asset_id, attempted, exc)
+        raise
+
+
+async def archive(sessions: Sessions, asset_id: int, actor: Actor, if_match: int | None) -> int:
+    """DELETE: archive (a soft delete); If-Match is honoured when sent. Returns the version."""
+    try:
+        async with sessions.begin() as session:
+            asset = await load_for_change(session, asset_id, actor)
+            if if_match is not None:
+                check_version(asset, if_match, None)
+            await archive_asset(session, asset, actor)
+            return asset.version
+    except PreconditionFailed as exc:
+        await _record_refusal(sessions, actor, "archive", asset_id, {}, exc)
+        raise

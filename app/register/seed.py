@@ -1,0 +1,209 @@
+"""The real assets `make run` loads from the bundle: Give Food's food banks, Kirklees libraries and
+the active GP practices. Each goes through the ordinary import path, so a reload is idempotent.
+
+Nothing synthetic is ever seeded; examples for demos and tests are made elsewhere and flagged.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from app.register.files import Row
+from app.register.imports import ImportReport, import_rows
+from app.register.write import Actor
+
+GP_EXTRACT_DATE = date(2025, 4, 1)  # NHS ODS epraccur, April 2025
+# Never shown to the public: a special allocation scheme (patients are allocated, not referred).
+PROFESSIONAL_ONLY_PRACTICES = {
+    "Y00081": "Special allocation scheme; patients are allocated by NHS"
+    " England, not referred by the public."
+}
+LIBRARY_TYPES = {"LAL": "a council-run library", "CL": "a community-managed library"}
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class SeedSource:
+    name: str  # the import source
+    file: str
+    rows: Callable[[Path], list[Row]]
+
+
+def _records(path: Path) -> list[tuple[int, dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return list(enumerate(csv.DictReader(handle), start=2))
+
+
+def _slug(*parts: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", " ".join(parts).lower()).strip("-")
+
+
+def _title(text: str) -> str:
+    """'CALDER VIEW SURGERY' → 'Calder View Surgery' (keeping '&', 'PCN', 'GP', 'NHS')."""
+    keep = {"&", "PCN", "GP", "NHS"}
+    words = []
+    for word in text.split():
+        words.append(word if word in keep else word.capitalize())
+    return " ".join(words)
+
+
+def food_banks(path: Path) -> list[Row]:
+    rows = []
+    for number, r in _records(path):
+        details = [f"Food bank listed by Give Food; network: {r['network']}."]
+        if r["charity_number"]:
+            details.append(f"Registered charity {r['charity_number']}.")
+        rows.append(
+            Row(
+                number,
+                {
+                    "source_ref": r["slug"],
+                    "name": f"{r['name']} Food Bank",
+                    "category": "food_bank",
+                    "description": " ".join(details),
+                    "address": r["address"],
+                    "postcode": r["postcode"],
+                    "lat": r["lat"],
+                    "lon": r["lng"],
+                    "phone": r["phone"],
+                    "website": r["url"],
+                    "referral": "Usually by referral (a voucher from an agency); ask them.",
+                    "status": "closed" if r["closed"] == "True" else "active",
+                    "visibility": "public",
+                },
+            )
+        )
+    return rows
+
+
+def libraries(path: Path) -> list[Row]:
+    rows = []
+    for number, r in _records(path):
+        closed = bool(r["Year closed"].strip())
+        kind = LIBRARY_TYPES.get(r["Type of library"], "a library")
+        description = f"Kirklees Council library, {kind}."
+        if r["Co-located with"]:
+            description += f" Shares its building with: {r['Co-located with']}."
+        if closed:
+            description += f" Closed in {r['Year closed']}."
+        values: dict[str, Any] = {
+            "source_ref": _slug(r["Library name"], r["Postcode"]),
+            "name": r["Library name"],
+            "category": "library",
+            "organisation": "Kirklees Council",
+            "description": description,
+            "address": ", ".join(p for p in (r["Address 1"], r["Address 2"]) if p.strip()),
+            "postcode": r["Postcode"],
+            "lat": r["lat"],
+            "lon": r["lon"],
+            "email": r["Email address"],
+            "website": r["URL"],
+            "status": "closed" if closed else "active",
+            "visibility": "professional" if closed else "public",
+            "hours_note": "Staffed hours as published in 2023." if not closed else None,
+        }
+        for day in DAYS:
+            values[f"hours_{day.lower()}"] = r[f"{day} staffed hours"]
+        rows.append(Row(number, values))
+    return rows
+
+
+def gp_practices(path: Path) -> list[Row]:
+    rows = []
+    for number, r in _records(path):
+        if r["ods_status_2025-04"] != "A" or r["close_date"]:
+            continue
+        pcn = f" Member of {_title(r['pcn_name'])} ({r['pcn_code']})." if r["pcn_code"] else ""
+        note = PROFESSIONAL_ONLY_PRACTICES.get(r["practice_code"])
+        address = ", ".join(_title(r[k]) for k in ("a1", "a2", "a3") if r[k].strip())
+        rows.append(
+            Row(
+                number,
+                {
+                    "source_ref": r["practice_code"],
+                    "name": _title(r["practice_name"]),
+                    "category": "gp_practice",
+                    "description": f"NHS GP practice {r['practice_code']}.{pcn}"
+                    + (f" {note}" if note else ""),
+                    "address": address,
+                    "postcode": r["postcode"],
+                    "lat": r["lat"],
+                    "lon": r["lon"],
+                    "phone": r["tel"],
+                    "referral": "Register as a patient if you live in the practice area.",
+                    "status": "active",
+                    "visibility": "professional" if note else "public",
+                    "last_verified": GP_EXTRACT_DATE.isoformat(),
+                },
+            )
+        )
+    return rows
+
+
+SOURCES = (
+    SeedSource("givefood", "foodbanks_kirklees_givefood.csv", food_banks),
+    SeedSource("librarieshacked-kirklees-2023", "libraries_kirklees_librarieshacked_2023.csv",
+               libraries),
+    SeedSource("nhs-ods-epraccur-2025-04", "gp_practices_kirklees_epraccur2025_with_pcn2019.csv",
+               gp_practices),
+)  # fmt: skip
+SEED_VERSION = "seed-1"
+
+
+def seed_fingerprint(data_dir: Path) -> str:
+    digest = hashlib.sha256(SEED_VERSION.encode())
+    digest.update(Path(__file__).read_bytes())
+    for source in SOURCES:
+        digest.update(hashlib.sha256((data_dir / source.file).read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class SeedError(RuntimeError):
+    """A seed file did not import; the message lists the rows and fields."""
+
+
+async def load_seed(
+    engine: AsyncEngine, data_dir: Path, report: Callable[[str], None], force: bool = False
+) -> list[ImportReport]:
+    """Import every seed source (each idempotent); skipped when the files have not changed."""
+    wanted = seed_fingerprint(data_dir)
+    async with engine.connect() as conn:
+        stored = await conn.scalar(text("SELECT fingerprint FROM data_load WHERE name = 'seed'"))
+    if stored == wanted and not force:
+        report("seed assets are up to date (bundle unchanged)")
+        return []
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    reports = []
+    for source in SOURCES:
+        rows = source.rows(data_dir / source.file)
+        result = await import_rows(
+            sessions, rows, source.name, Actor.system(f"seed:{source.name}"), "csv"
+        )
+        if not result.stored:
+            problems = "; ".join(f"row {e.row} {e.field}: {e.reason}" for e in result.errors[:5])
+            raise SeedError(f"{source.file} did not import: {problems}")
+        report(
+            f"{source.name}: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged"
+        )
+        reports.append(result)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO data_load (name, fingerprint) VALUES ('seed', :fp) "
+                "ON CONFLICT (name) DO UPDATE SET fingerprint = excluded.fingerprint, "
+                "loaded_at = now()"
+            ),
+            {"fp": wanted},
+        )
+    return reports

@@ -1,0 +1,15 @@
+"""A JSON response rendered with orjson (fast, and it knows dates, decimals and numpy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import JSONResponse
+
+
+class JSON(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(
+            content, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY, default=str
+        )

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per resource; handlers parse, call the core, shape the answer."""

@@ -1,0 +1,225 @@
+"""What hub workers and planners come for: nearest support, the caller's one call, coverage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from app.auth import PrincipalDep
+from app.db import Connection
+from app.dependencies import (
+    BBoxDep,
+    CategoriesDep,
+    GeographyDep,
+    OpenAtDep,
+    PlaceDep,
+    TaxonomyDep,
+    VintageParam,
+    at_param,
+)
+from app.errors import ErrorBody, InvalidInput
+from app.formats import csv_text
+from app.geo import clusters
+from app.geo.areas import resolve_layer
+from app.geo.assets import AssetFilter
+from app.geo.caller import support_for_needs
+from app.geo.coverage import coverage
+from app.geo.hours import LONDON, london_today
+from app.geo.nearest import nearest
+from app.responses import JSON
+from app.schemas import CallerAnswer, ClusterView, CoverageTable, NearestPage
+
+router = APIRouter(prefix="/api", tags=["queries"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "Unknown postcode, layer or vintage"},
+    422: {"model": ErrorBody, "description": "Invalid parameters; `detail` says which"},
+}
+COVERAGE_COLUMNS = ("code", "name", "population", "assets", "assets_per_10k",
+                    "population_beyond", "population_beyond_imd_1_2")  # fmt: skip
+
+
+def _stale_days(request: Request) -> int:
+    days: int = request.app.state.settings.stale_after_days
+    return days
+
+
+@router.get(
+    "/assets/nearest",
+    response_model=NearestPage,
+    summary="The nearest support to a place, nearest first",
+    description="Distances are metres on the ground (British National Grid), across ward, hub "
+    "and district edges; a group's distance is to its area (0 inside it). With `open_now` or "
+    "`open_at`, only assets open then (hours in Europe/London; no published hours is never "
+    "open).",
+    responses=ERRORS,
+)
+async def nearest_support(
+    request: Request,
+    conn: Connection,
+    principal: PrincipalDep,
+    place: PlaceDep,
+    category: CategoriesDep,
+    limit: Annotated[int, Query(ge=1, le=50, description="How many (at most 50)")] = 5,
+    max_km: Annotated[
+        float | None, Query(gt=0, le=200, allow_inf_nan=False, description="Search radius")
+    ] = None,
+    open_now: Annotated[bool, Query(description="Only those open now")] = False,
+    open_at: OpenAtDep = None,
+) -> JSON:
+    if open_now and open_at is not None:
+        raise InvalidInput("Give open_now or open_at, not both.")
+    at = open_at or datetime.now(LONDON)
+    found = await nearest(
+        conn, principal, place.easting, place.northing, AssetFilter(categories=category),
+        limit, at, max_m=max_km * 1000 if max_km else None,
+        open_only=open_now or open_at is not None,
+    )  # fmt: skip
+    today, stale_days = london_today(), _stale_days(request)
+    return JSON(
+        {
+            "items": [f.item(principal, today, stale_days) for f in found],
+            "from": place.describe(),
+            "at": at.isoformat(),
+        }
+    )
+
+
+@router.get(
+    "/assets/clusters",
+    response_model=ClusterView,
+    summary="Assets for a map view: clusters, or the assets themselves when few are in view",
+    description="For maps of any size: the server groups assets into cells of about 60 pixels "
+    "at `zoom`; with at most 400 in view it answers the assets (`mode: points`), and then "
+    "`open_now`/`open_at` apply. Groups shown by their area are not included (draw them from "
+    "`/api/assets?category=mutual_aid_group&format=geojson`).",
+    responses=ERRORS,
+)
+async def map_view(
+    conn: Connection,
+    principal: PrincipalDep,
+    category: CategoriesDep,
+    bbox: BBoxDep,
+    zoom: Annotated[int, Query(ge=0, le=22, description="The map's zoom level")] = 12,
+    open_now: Annotated[bool, Query(description="Only those open now (points only)")] = False,
+    open_at: OpenAtDep = None,
+) -> JSON:
+    if bbox is None:
+        raise InvalidInput("bbox is required: west,south,east,north of the map view.")
+    moment = open_at or (datetime.now(LONDON) if open_now else None)
+    answer = await clusters.view(
+        conn, principal, AssetFilter(categories=category), bbox, zoom, moment
+    )
+    return JSON(answer, media_type="application/geo+json")
+
+
+async def needs_param(
+    taxonomy: TaxonomyDep,
+    needs: Annotated[
+        str,
+        Query(
+            max_length=300,
+            description="The categories the caller needs, comma-separated, e.g. "
+            "`food_bank,mental_health`",
+        ),
+    ],
+) -> list[str]:
+    codes = list(dict.fromkeys(c.strip() for c in needs.split(",") if c.strip()))
+    if not codes or len(codes) > 10:
+        raise InvalidInput("needs: give between one and ten categories.")
+    return await taxonomy.check(codes)
+
+
+@router.get(
+    "/caller",
+    response_model=CallerAnswer,
+    summary="The hub worker's one call: where the caller is and the nearest support per need",
+    description="For each need: the nearest three open at `at` (default now), then the next to "
+    "open, then up to three whose hours are unknown; each with its distance, phone, referral "
+    "route, opening state and hours in words. A hub worker's key also shows professional "
+    "assets and private contacts.",
+    responses=ERRORS,
+)
+async def caller(
+    request: Request,
+    conn: Connection,
+    principal: PrincipalDep,
+    geography: GeographyDep,
+    taxonomy: TaxonomyDep,
+    place: PlaceDep,
+    needs: Annotated[list[str], Depends(needs_param)],
+    at: Annotated[datetime | None, Depends(at_param)] = None,
+) -> JSON:
+    moment = at or datetime.now(LONDON)
+    areas = await geography.areas_at(place)
+    chosen = await support_for_needs(conn, principal, place.easting, place.northing, needs, moment)
+    labels = await taxonomy.labels()
+    today, stale_days = london_today(), _stale_days(request)
+    return JSON(
+        {
+            **place.describe(),
+            "within_district": areas["district"] is not None,
+            **areas,
+            "at": moment.isoformat(),
+            "needs": [
+                {
+                    "category": need,
+                    "label": labels[need],
+                    "items": [
+                        {
+                            **listed.found.item(principal, today, stale_days),
+                            "listed_as": listed.listed_as,
+                        }
+                        for listed in chosen[need]
+                    ],
+                }
+                for need in needs
+            ],
+        }
+    )
+
+
+@router.get(
+    "/coverage",
+    response_model=CoverageTable,
+    summary="Coverage gaps: people farther than max_km from the nearest asset of a category",
+    description="One row per area of the layer; rows add up to the district. Population comes "
+    "from population points (each LSOA's population shared over its residential postcodes); "
+    "`population_beyond_imd_1_2` is the part in IMD 2019 deciles 1–2. See docs/coverage.md.",
+    responses={200: {"content": {"text/csv": {}}}, **ERRORS},
+)
+async def coverage_table(
+    conn: Connection,
+    principal: PrincipalDep,
+    taxonomy: TaxonomyDep,
+    category: Annotated[str, Query(max_length=40, description="One category, e.g. food_bank")],
+    layer: Annotated[
+        str, Query(description="ward, hub or neighbourhood (also district or lsoa)")
+    ] = "ward",
+    max_km: Annotated[float, Query(gt=0, le=50, allow_inf_nan=False)] = 2.0,
+    vintage: VintageParam = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$", description="json or csv")] = "json",
+) -> Response:
+    await taxonomy.check([category])
+    ref = await resolve_layer(conn, layer, vintage)
+    rows = await coverage(conn, principal, ref, category, max_km)
+    if format == "csv":
+        body = csv_text(COVERAGE_COLUMNS, ([row[c] for c in COVERAGE_COLUMNS] for row in rows))
+        return Response(body, media_type="text/csv; charset=utf-8")
+    total = {
+        key: sum(row[key] for row in rows)
+        for key in ("population", "population_beyond", "population_beyond_imd_1_2")
+    }
+    return JSON(
+        {
+            "items": rows,
+            "total": total,
+            "category": category,
+            "layer": ref.name,
+            "vintage": ref.vintage,
+            "max_km": max_km,
+        }
+    )

@@ -1,0 +1,110 @@
+"""The one place that decides who sees what: every read path narrows its query with `scope` and
+shapes each asset with `present`.
+
+Tiers: public (anyone), professional (hub workers, planners), hidden (admins). Editors see the
+public tier plus their own organisation's assets. Archived assets only admins see. Private
+contact fields and addresses are shown to professionals and the owning editor only; a group
+shown by its area never shows an address or an exact point to anyone else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import orjson
+
+from app.geo.hours import describe_hours, rules_from_rows
+from app.principal import Principal
+
+CONTACT_FIELDS = ("address", "phone", "email", "website", "referral")
+APPROXIMATE_DECIMALS = 3  # about 100 m: an area's point, never a door
+
+
+def scope(principal: Principal, alias: str = "a") -> tuple[str, dict[str, Any]]:
+    """A WHERE fragment (with its bind parameters) limiting `alias` to the assets one may see."""
+    allowed = f"{alias}.visibility = ANY(CAST(:scope_tiers AS text[]))"
+    params: dict[str, Any] = {"scope_tiers": list(principal.tiers)}
+    if principal.organisation_id is not None:
+        allowed = f"({allowed} OR {alias}.organisation_id = :scope_org)"
+        params["scope_org"] = principal.organisation_id
+    if not principal.is_admin:
+        allowed = f"{allowed} AND {alias}.status <> 'archived'"
+    return allowed, params
+
+
+def can_see(
+    principal: Principal, visibility: str, organisation_id: int | None, status: str
+) -> bool:
+    """The same rule as `scope`, for one asset already in hand (the write path)."""
+    if status == "archived" and not principal.is_admin:
+        return False
+    return visibility in principal.tiers or principal.owns(organisation_id)
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime | time) else value
+
+
+def is_stale(last_verified: date | None, today: date, stale_after_days: int) -> bool:
+    return last_verified is None or last_verified < today - timedelta(days=stale_after_days)
+
+
+def present(
+    row: Mapping[Any, Any], principal: Principal, today: date, stale_after_days: int
+) -> dict[str, Any]:
+    """The flat asset item, with what this principal may not see taken out."""
+    private_ok = principal.sees_private_details_of(row["organisation_id"])
+    approximate = row["location_approximate"]
+    lat, lon = row["lat"], row["lon"]
+    if approximate and not private_ok:
+        lat, lon = round(lat, APPROXIMATE_DECIMALS), round(lon, APPROXIMATE_DECIMALS)
+    rules = rules_from_rows(_json(row["rules"]))
+    item: dict[str, Any] = {
+        "id": row["id"],
+        "name": row["name"],
+        "category": row["category"],
+        "lat": lat,
+        "lon": lon,
+        "category_label": row["category_label"],
+        "description": row["description"],
+        "organisation": row["organisation"],
+        "organisation_id": row["organisation_id"],
+        "location_approximate": approximate,
+        "service_area_code": row["service_area_code"],
+        "service_area": _json(row["service_area"]),
+    }
+    for field in CONTACT_FIELDS:
+        hidden = row[f"{field}_visibility"] == "private" or (field == "address" and approximate)
+        item[field] = None if hidden and not private_ok else row[field]
+        if private_ok:
+            item[f"{field}_visibility"] = row[f"{field}_visibility"]
+    if approximate and not private_ok:
+        item["postcode"] = None
+    else:
+        item["postcode"] = row["postcode"]
+    exceptions = [e for e in _json(row["exceptions"]) if e["ends_on"] >= today.isoformat()]
+    item.update(
+        eligibility=row["eligibility"],
+        languages=list(row["languages"] or []),
+        accessibility=row["accessibility"],
+        opening_hours=[rule.as_dict() for rule in rules],
+        opening_exceptions=exceptions,
+        hours_text=describe_hours(rules, row["hours_note"]),
+        hours_note=row["hours_note"],
+        status=row["status"],
+        visibility=row["visibility"],
+        last_verified=_iso(row["last_verified"]),
+        stale=is_stale(row["last_verified"], today, stale_after_days),
+        source=row["source"],
+        source_ref=row["source_ref"],
+        synthetic=row["synthetic"],
+        version=row["version"],
+        updated_at=_iso(row["updated_at"]),
+    )
+    return item

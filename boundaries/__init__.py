@@ -1,0 +1,1 @@
+"""The project's layer definitions (hubs, which bundle files make which layer), its loader."""

@@ -1,0 +1,150 @@
+"""GET /api/lookup on the real data: known places, the edges of the district, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from app.db import create_api_engine
+from app.geo.lookup import lookup_point_sql
+from app.geo.postcodes import normalise_postcode
+from app.settings import Settings
+
+# (postcode, ward, hub, neighbourhood) — places whose answers a Kirklees worker would know.
+KNOWN_PLACES = [
+    ("HD1 1AA", "Newsome", "Huddersfield", "Viaduct Care PCN"),  # Huddersfield station
+    ("WF13 1HN", "Dewsbury East", "Dewsbury and Mirfield", "3 Centres PCN"),  # Dewsbury HC
+    ("WF17 5DA", "Batley East", "Batley and Spen", "Batley Birstall PCN"),  # Batley library
+    ("HD9 3TR", "Holme Valley South", "Kirklees Rural", "The Valleys Health & Social Care PCN"),
+    ("BD19 3RH", "Cleckheaton", "Batley and Spen", "Spen Health & Wellbeing PCN"),
+    ("WF14 8AX", "Mirfield", "Dewsbury and Mirfield", None),
+]
+
+
+@pytest.mark.parametrize(("postcode", "ward", "hub", "neighbourhood"), KNOWN_PLACES)
+def test_known_places_land_in_their_ward_hub_and_neighbourhood(
+    client: TestClient, postcode: str, ward: str, hub: str, neighbourhood: str | None
+) -> None:
+    body = client.get("/api/lookup", params={"postcode": postcode}).json()
+    assert body["postcode"] == postcode
+    assert body["within_district"] is True
+    assert body["district"] == {"code": "E08000034", "name": "Kirklees"}
+    assert body["ward"]["name"] == ward
+    assert body["hub"]["name"] == hub
+    if neighbourhood:
+        assert body["neighbourhood"]["name"] == neighbourhood
+    assert 30_000 <= body["neighbourhood"]["population"] <= 60_000
+    assert 1 <= body["lsoa"]["imd_decile"] <= 10
+    assert body["lsoa"]["code"].startswith("E01")
+
+
+def test_a_point_in_leeds_is_outside_with_null_areas(client: TestClient) -> None:
+    body = client.get("/api/lookup", params={"lat": 53.7965, "lon": -1.5478}).json()  # Leeds
+    assert body["within_district"] is False
+    assert [body[k] for k in ("district", "ward", "hub", "neighbourhood", "lsoa")] == [None] * 5
+    assert (body["lat"], body["lon"]) == (53.7965, -1.5478)
+
+
+def test_a_wakefield_postcode_is_known_but_outside_kirklees(client: TestClient) -> None:
+    body = client.get("/api/lookup", params={"postcode": "WF1 2EB"}).json()
+    assert body["postcode"] == "WF1 2EB"
+    assert body["within_district"] is False
+    assert body["ward"] is None
+
+
+def test_easting_and_northing_give_the_same_answer_as_the_postcode(client: TestClient) -> None:
+    by_postcode = client.get("/api/lookup", params={"postcode": "HD1 1AA"}).json()
+    by_grid = client.get(
+        "/api/lookup",
+        params={"easting": by_postcode["easting"], "northing": by_postcode["northing"]},
+    ).json()
+    assert by_grid["ward"] == by_postcode["ward"]
+    assert abs(by_grid["lat"] - by_postcode["lat"]) < 1e-4
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [("hd11aa", "HD1 1AA"), (" HD1  1AA ", "HD1 1AA"), ("wf131hn", "WF13 1HN"),
+     ("EC1A1BB", "EC1A 1BB"), ("HD1", None), ("HD1 1CA", None), ("12345", None), ("", None)],
+)  # fmt: skip
+def test_postcodes_are_normalised_and_validated(raw: str, normalised: str | None) -> None:
+    assert normalise_postcode(raw) == normalised
+
+
+def test_a_malformed_postcode_is_a_422_a_person_can_act_on(client: TestClient) -> None:
+    response = client.get("/api/lookup", params={"postcode": "HD1"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "malformed_postcode"
+    assert "like HD1 1AA" in response.json()["detail"]
+
+
+def test_an_unknown_postcode_is_a_404_saying_so(client: TestClient) -> None:
+    response = client.get("/api/lookup", params={"postcode": "hd9 9zz"})
+    assert response.status_code == 404
+    assert response.json()["code"] == "unknown_postcode"
+    assert "HD9 9ZZ" in response.json()["detail"]
+
+
+def test_a_terminated_postcode_is_answered_and_flagged(client: TestClient, db: Engine) -> None:
+    with db.connect() as conn:
+        postcode, ended = conn.execute(
+            text(
+                "SELECT postcode, terminated_on FROM postcode WHERE status = 'terminated' "
+                "AND postcode LIKE 'HD1 %' ORDER BY postcode LIMIT 1"
+            )
+        ).one()
+    body = client.get("/api/lookup", params={"postcode": postcode}).json()
+    assert body["postcode_status"] == "terminated"
+    assert f"{ended[:4]}-{ended[4:]}" in body["note"]
+    assert body["within_district"] is True
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"lat": "nan", "lon": "-1.7"},
+        {"lat": "53.6", "lon": "inf"},
+        {"lat": "91", "lon": "-1.7"},
+        {"lat": "53.6", "lon": "-181"},
+        {"lat": "53.6"},
+        {"easting": "-5", "northing": "416902"},
+        {"lat": "53.6", "lon": "-1.7", "postcode": "HD1 1AA"},
+        {},
+    ],
+)
+def test_bad_coordinates_are_422(client: TestClient, params: dict[str, str]) -> None:
+    response = client.get("/api/lookup", params=params)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+def test_the_in_memory_index_agrees_with_postgis_everywhere(
+    client: TestClient, settings: Settings
+) -> None:
+    snapshot = client.app.state.geography.index.snapshot  # type: ignore[attr-defined]
+    rng = random.Random(7)
+    points = [(rng.uniform(53.55, 53.77), rng.uniform(-2.02, -1.57)) for _ in range(1500)]
+
+    async def from_sql() -> list[dict[str, object]]:
+        engine = create_api_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                return [await lookup_point_sql(conn, lat, lon) for lat, lon in points]
+        finally:
+            await engine.dispose()
+
+    expected = asyncio.run(from_sql())
+    inside = 0
+    for (lat, lon), sql in zip(points, expected, strict=True):
+        memory = snapshot.lookup(lat, lon)
+        if sql.get("district") is None:
+            assert memory["district"] is None
+            continue
+        inside += 1
+        for layer in ("district", "ward", "hub", "neighbourhood", "lsoa"):
+            assert memory[layer] == sql.get(layer), (lat, lon, layer)
+    assert inside > 500

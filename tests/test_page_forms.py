@@ -1,0 +1,67 @@
+"""The pages' forms without a browser: proposing an entry, signing in, moderating."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+SAME_SITE = {"Origin": "http://testserver"}
+
+
+def test_a_proposal_from_the_form_waits_for_moderation(client: TestClient) -> None:
+    form = {"kind": "new", "name": "Example Form Pantry (synthetic)", "category": "food_bank",
+            "postcode": "HD1 1AA", "submitter_email": "helper@example.org"}  # fmt: skip
+    sent = client.post("/submit", data=form)
+    assert sent.status_code == 200 and "Thank you: proposal" in sent.text
+    assert "Example Form Pantry" not in client.get("/", params={"category": "food_bank"}).text
+    missing = client.post("/submit", data={**form, "name": ""})
+    assert missing.status_code == 422 and "Please fix" in missing.text
+
+
+def test_moderators_sign_in_once_and_decide(client: TestClient, keys: dict[str, str]) -> None:
+    hall = {"kind": "new", "name": "Example Moderated Hall (synthetic)",
+            "category": "community_centre", "postcode": "WF13 1HN"}  # fmt: skip
+    client.post("/submit", data=hall)
+    client.cookies.clear()
+    assert "Editor or admin key" in client.get("/moderate").text
+    refused = client.post("/signin", data={"key": keys["admin"], "next": "/moderate"})
+    assert refused.status_code == 403  # no Origin: not from our own page
+    wrong = client.post("/signin", data={"key": "am_nope.nope", "next": "/moderate"},
+                        headers=SAME_SITE, follow_redirects=False)  # fmt: skip
+    assert wrong.status_code == 303 and wrong.headers["location"] == "/moderate?signin=failed"
+    signed = client.post("/signin", data={"key": keys["admin"], "next": "/moderate"},
+                         headers=SAME_SITE, follow_redirects=False)  # fmt: skip
+    assert signed.status_code == 303 and "httponly" in signed.headers["set-cookie"].lower()
+    queue = client.get("/moderate").text
+    assert "Example Moderated Hall (synthetic)" in queue
+    ours = queue[queue.index("Example Moderated Hall (synthetic)") :]
+    proposal = ours.split('action="/moderate/')[1].split('"')[0]
+    decided = client.post(f"/moderate/{proposal}", data={"decision": "approve"},
+                          headers=SAME_SITE, follow_redirects=False)  # fmt: skip
+    assert decided.status_code == 303
+    found = client.get("/api/assets", params={"q": "Example Moderated Hall"}).json()["items"]
+    assert [i["name"] for i in found] == ["Example Moderated Hall (synthetic)"]
+    # a page session never writes through the JSON API
+    assert client.post("/api/assets", json={"name": "x"}).status_code == 401
+    client.post("/signout", data={"next": "/"}, headers=SAME_SITE)
+    client.cookies.clear()
+    assert "Editor or admin key" in client.get("/moderate").text
+
+
+def test_a_revoked_key_ends_its_page_session(client: TestClient, keys: dict[str, str]) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    organisation = "Example Organisation A (synthetic)"
+    made = CliRunner().invoke(
+        cli,
+        ["keys", "create", "--role", "editor", "--name", "desk", "--organisation", organisation],
+    )
+    key = made.output.strip().splitlines()[-1]
+    client.cookies.clear()
+    client.post("/signin", data={"key": key, "next": "/moderate"}, headers=SAME_SITE)
+    assert "Moderation queue" in client.get("/moderate").text
+    assert "Signed in: desk" in client.get("/moderate").text
+    CliRunner().invoke(cli, ["keys", "revoke", key.split(".")[0]])
+    assert "Editor or admin key" in client.get("/moderate").text
+    client.cookies.clear()

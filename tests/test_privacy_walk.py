@@ -1,0 +1,158 @@
+"""Walk every GET route the app serves, in every format, as an anonymous caller: a
+professional-only asset, a hidden one, a private phone number and a group's home address must
+never appear. A route the walk does not know how to call fails the test, so new routes are
+covered the day they are added."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+
+from tests.conftest import auth
+
+SECRET_PHONE = "01484 999 111"
+SECRET_EMAIL = "private-desk@example.org"
+SECRET_ADDRESS = "7 Example Close"
+PROFESSIONAL = "Example Refuge Office (synthetic)"
+HIDDEN = "Example Safe House (synthetic)"
+SECRETS = (SECRET_PHONE, "01484999111", SECRET_EMAIL, SECRET_ADDRESS, PROFESSIONAL, HIDDEN)
+# The pages read their query strings themselves: the walk asks them what a person would.
+PAGE_QUERIES: dict[str, list[dict[str, Any]]] = {
+    "/": [{"postcode": "WF17 5DA"}, {"postcode": "WF17 5DA", "category": "advice"},
+          {"category": "mutual_aid_group"}, {"category": "advice", "open_now": "true"}],
+    "/hub": [{"postcode": "WF17 5DA", "needs": ["advice", "mutual_aid_group"]}],
+    "/planner": [{"area": "ward:E05001390", "category": "advice", "max_km": "2"}],
+}  # fmt: skip
+PUBLIC = ("Example Advice Desk (synthetic)", "Example Close Neighbours (synthetic)")
+NEAR = {"postcode": "WF17 5DA"}  # Batley, where the walk's assets are
+
+
+@pytest.fixture(scope="module")
+def walk_assets(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
+    base = {"category": "advice", "postcode": "WF17 5DA", "synthetic": True,
+            "opening_hours": [{"day": d, "opens": "00:00", "closes": "23:59"} for d in
+                              ("monday", "tuesday", "wednesday", "thursday", "friday",
+                               "saturday", "sunday", "bank_holiday")]}  # fmt: skip
+    bodies = {
+        "professional": {**base, "name": PROFESSIONAL, "visibility": "professional"},
+        "hidden": {**base, "name": HIDDEN, "visibility": "hidden"},
+        "private_contacts": {
+            **base, "name": "Example Advice Desk (synthetic)", "phone": SECRET_PHONE,
+            "phone_visibility": "private", "email": SECRET_EMAIL, "email_visibility": "private",
+        },
+        "group": {
+            **base, "name": "Example Close Neighbours (synthetic)", "category": "mutual_aid_group",
+            "area": "ward:E05001390", "address": SECRET_ADDRESS,
+        },
+    }  # fmt: skip
+    made = {}
+    for label, body in bodies.items():
+        response = client.post("/api/assets", json=body, headers=auth(keys["admin"]))
+        assert response.status_code == 201, response.text
+        made[label] = response.json()["id"]
+    return made
+
+
+def _samples(walk: dict[str, int]) -> dict[str, list[str]]:
+    return {
+        "asset_id": [str(i) for i in walk.values()],
+        "layer": ["district", "ward", "hub", "neighbourhood", "lsoa"],
+        "code": ["E05001390"],
+        "submission_id": ["1"],
+        "collection_id": ["assets"],
+        "feature_id": [str(i) for i in walk.values()],
+    }
+
+
+def _query_names(route: Any) -> set[str]:
+    if not isinstance(route, APIRoute):
+        return set()
+    names: set[str] = set()
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names |= {p.name for p in dependant.query_params}
+        pending.extend(dependant.dependencies)
+    return names
+
+
+def _calls(path: str, route: Any, walk: dict[str, int]) -> Iterator[tuple[str, dict[str, Any]]]:
+    names = set(re.findall(r"{(\w+)}", path))
+    samples = _samples(walk)
+    unknown = names - set(samples)
+    assert not unknown, f"the privacy walk needs sample values for {unknown} in {path}"
+    paths = [path]
+    for name in names:
+        paths = [p.replace(f"{{{name}}}", v) for p in paths for v in samples[name]]
+    if "{layer}" in path and "{code}" in path:
+        codes = {"district": "E08000034", "ward": "E05001390", "hub": "batley-and-spen",
+                 "neighbourhood": "U63540", "lsoa": "E01011029"}  # fmt: skip
+        paths = [
+            path.replace("{layer}", layer).replace("{code}", code) for layer, code in codes.items()
+        ]
+    query = _query_names(route)
+    variants: list[dict[str, Any]] = [{}]
+    if "postcode" in query:
+        variants = [dict(NEAR)]
+    if "format" in query:
+        variants = [{**v, "format": f} for v in variants for f in ("json", "geojson", "csv")]
+    if "q" in query:
+        variants += [{**variants[0], "q": "Example"}, {**variants[0], "q": "Refuge"}]
+    if "category" in query:
+        variants += [
+            {**variants[0], "category": category}
+            for category in ("advice", "mutual_aid_group", "advice,mutual_aid_group")
+        ]
+    if "bbox" in query:
+        variants += [{"bbox": "-2.05,53.5,-1.55,53.8", "zoom": zoom} for zoom in (11, 17)]
+    if "area" in query:
+        variants += [{**variants[0], "area": "ward:E05001390"}]
+    if "needs" in query:
+        variants = [{**v, "needs": "advice,mutual_aid_group"} for v in variants]
+    variants += PAGE_QUERIES.get(path, [])
+    for path in paths:
+        for params in variants:
+            yield path, params
+
+
+def test_anonymous_callers_never_see_private_or_professional_data(
+    client: TestClient, walk_assets: dict[str, int]
+) -> None:
+    routes = [c for c in iter_route_contexts(client.app.routes) if "GET" in (c.methods or ())]
+    assert len(routes) >= 10
+    answered: dict[str, list[int]] = {}
+    public_seen = set()
+    for context in routes:
+        for path, params in _calls(context.path, context.route, walk_assets):
+            response = client.get(path, params=params)
+            answered.setdefault(context.path, []).append(response.status_code)
+            body = response.text.lower()
+            public_seen |= {name for name in PUBLIC if name.lower() in body}
+            for secret in SECRETS:
+                assert secret.lower() not in body, (path, params, secret)
+    for label in ("professional", "hidden"):
+        response = client.get(f"/api/assets/{walk_assets[label]}")
+        assert response.status_code == 404, label  # 404, never 403: no hint that it exists
+    assert public_seen == set(PUBLIC)  # the walk did reach the assets it guards
+    nothing_answered = [p for p, codes in answered.items() if not {200, 401} & set(codes)]
+    assert not nothing_answered, f"routes the walk never got an answer from: {nothing_answered}"
+
+
+def test_the_same_walk_shows_them_to_a_hub_worker(
+    client: TestClient, keys: dict[str, str], walk_assets: dict[str, int]
+) -> None:
+    worker = auth(keys["hub_worker"])
+    assert (
+        client.get(f"/api/assets/{walk_assets['professional']}", headers=worker).json()["name"]
+        == PROFESSIONAL
+    )
+    desk = client.get(f"/api/assets/{walk_assets['private_contacts']}", headers=worker).json()
+    assert desk["phone"] == SECRET_PHONE and desk["email"] == SECRET_EMAIL
+    assert client.get(f"/api/assets/{walk_assets['hidden']}", headers=worker).status_code == 404
+    admin = auth(keys["admin"])
+    assert client.get(f"/api/assets/{walk_assets['hidden']}", headers=admin).status_code == 200
