@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -123,10 +124,17 @@ def refresh_geography(client: TestClient) -> None:
     portal.call(client.app.state.geography.index.refresh)  # type: ignore[attr-defined]
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextmanager
-def live_server(settings: Settings, port: int, **env: str) -> Iterator[str]:
-    """The service as `make run` serves it (`assetmap serve`), on a port, for clients that need
-    a real socket. Yields its base URL."""
+def live_server(settings: Settings, **env: str) -> Iterator[str]:
+    """The service as `make run` serves it (`assetmap serve`), on a free port, for clients that
+    need a real socket. Yields its base URL."""
+    port = _free_port()
     environment = {**os.environ, "DATABASE_URL": settings.database_url, "LOG_LEVEL": "warning",
                    **env}  # fmt: skip
     command = [str(Path(sys.executable).parent / "assetmap"), "serve", "--port", str(port),

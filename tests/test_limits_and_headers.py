@@ -83,7 +83,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_parsed(client: TestClient
 
 
 def test_a_real_client_still_receives_the_413(settings: Settings) -> None:
-    with live_server(settings, 8031) as base:
+    with live_server(settings) as base:
         body = b"[" + b" " * (12 * 1024 * 1024) + b"]"
         response = httpx.post(f"{base}/api/lookup/bulk", content=body, timeout=30,
                               headers={"content-type": "application/json"})  # fmt: skip

@@ -21,7 +21,6 @@ from tests.conftest import live_server
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PORT = 8033
 SIZES = {"desktop": (1280, 800), "phone": (375, 812)}
 PAGES = {
     "map": "/",
@@ -40,7 +39,7 @@ SHOTS = (
 
 @pytest.fixture(scope="module")
 def base(settings: Settings, client: Any) -> Iterator[str]:
-    with live_server(settings, PORT) as url:
+    with live_server(settings) as url:
         yield url
 
 

@@ -19,7 +19,7 @@ CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance
 def test_the_api_keeps_to_its_own_openapi_document(settings: Settings) -> None:
     relaxed = {"ASSETMAP_RATE_BULK_PER_S": "1000", "ASSETMAP_RATE_WRITE_PER_S": "1000",
                "ASSETMAP_RATE_SUBMISSION_PER_S": "1000"}  # fmt: skip
-    with live_server(settings, 8032, **relaxed) as base:
+    with live_server(settings, **relaxed) as base:
         result = subprocess.run(
             [str(Path(sys.executable).parent / "st"), "run", f"{base}/openapi.json",
              "--checks", CHECKS, "--max-examples", "12", "--workers", "2", "--seed", "20261123",
