@@ -19,12 +19,13 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; $BIN/assetmap keys revoke "${KEY%%.*}" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 60); do curl -fs "http://127.0.0.1:$PORT/health/live" >/dev/null && break; sleep 0.5; done
 
+# One worker each: threads can trip CPython 3.11's "AST constructor recursion depth mismatch".
 CHECKS=not_a_server_error,response_schema_conformance,status_code_conformance
 status=0
 echo "== anonymous"
 $BIN/st run "http://127.0.0.1:$PORT/openapi.json" --checks "$CHECKS" --max-examples "$EXAMPLES" \
-    --workers 2 --generation-database none || status=1
+    --workers 1 --generation-database none || status=1
 echo "== with an admin key"
 $BIN/st run "http://127.0.0.1:$PORT/openapi.json" --checks "$CHECKS" --max-examples "$EXAMPLES" \
-    --workers 2 --generation-database none -H "X-API-Key: $KEY" || status=1
+    --workers 1 --generation-database none -H "X-API-Key: $KEY" || status=1
 exit $status

@@ -31,9 +31,13 @@ os.environ.setdefault("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/asse
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     # The suite is one client making thousands of requests in seconds: lift the strict rate
-    # limits here; tests/test_limits.py checks them with the defaults.
+    # limits and the hourly proposal quota here; tests/test_limits_and_headers.py and
+    # tests/test_submissions.py check them with their own settings.
     settings = Settings(
-        rate_write_per_s=10_000, rate_bulk_per_s=10_000, rate_submission_per_s=10_000
+        rate_write_per_s=10_000,
+        rate_bulk_per_s=10_000,
+        rate_submission_per_s=10_000,
+        submissions_per_hour=10_000,
     )
     name = make_url(settings.database_url).database or ""
     if not name.endswith("_test"):

@@ -41,14 +41,18 @@ def scratch(settings: Settings) -> Iterator[Settings]:
 @pytest.fixture
 def scratch_test_db(settings: Settings) -> Iterator[Settings]:
     """A throwaway database whose name marks it as a disposable test database."""
-    yield from _scratch_database(settings, f"{make_url(settings.database_url).database}_scratch_test")
+    yield from _scratch_database(
+        settings, f"{make_url(settings.database_url).database}_scratch_test"
+    )
 
 
 def _stamp_unknown_revision(settings: Settings) -> None:
     engine = create_sync_engine(settings)
     try:
         with engine.begin() as conn:
-            conn.exec_driver_sql("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
+            conn.exec_driver_sql(
+                "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)"
+            )
             conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('9999_from_the_future')")
     finally:
         engine.dispose()
@@ -65,7 +69,7 @@ def test_unknown_revision_in_a_test_database_starts_it_again(scratch_test_db: Se
 
 def test_unknown_revision_in_a_real_database_is_refused_with_advice(scratch: Settings) -> None:
     _stamp_unknown_revision(scratch)
-    with pytest.raises(BootstrapError, match="9999_from_the_future.*this checkout does not have"):
+    with pytest.raises(BootstrapError, match=r"9999_from_the_future.*this checkout does not have"):
         bootstrap(scratch, report=lambda _: None)
     assert _revision(scratch) == "9999_from_the_future"
 
