@@ -40,6 +40,7 @@ def base_map(settings: Settings, centre: tuple[float, float] | None = None, zoom
         zoom_start=zoom,
         tiles=None,
         control_scale=True,
+        zoom_snap=0.25,  # so the district fills the map rather than a third of it
         width="100%",
         height="100%",
     )

@@ -92,8 +92,10 @@ async def nearest_support(
     "/assets/clusters",
     response_model=ClusterView,
     summary="Assets for a map view: clusters, or the assets themselves when few are in view",
-    description="For maps of any size: the server groups assets into cells of about 60 pixels "
-    "at `zoom`; with at most 400 in view it answers the assets (`mode: points`), and then "
+    description="For maps of any size: the server groups assets into cells of "
+    f"{clusters.CELL_PIXELS} pixels at `zoom`; with at most {clusters.POINTS_WHEN_AT_MOST} in "
+    f"view, or from zoom {clusters.POINTS_FROM_ZOOM}, it answers the assets (`mode: points`), "
+    "and then "
     "`open_now`/`open_at` apply. Groups shown by their area are not included (draw them from "
     "`/api/assets?category=mutual_aid_group&format=geojson`).",
     responses=ERRORS,

@@ -89,7 +89,7 @@
       var b = map.getBounds();
       var params = new URLSearchParams({
         bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","),
-        zoom: String(map.getZoom())
+        zoom: String(Math.round(map.getZoom()))
       });
       if (data.assets.category) { params.set("category", data.assets.category); }
       if (data.assets.openNow) { params.set("open_now", "true"); }
