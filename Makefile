@@ -31,6 +31,7 @@ run: install
 
 test: install
 	command -v chromium >/dev/null || bash scripts/apt-install.sh chromium
+	command -v ogrinfo >/dev/null || bash scripts/apt-install.sh gdal-bin
 	DATABASE_URL=$(TEST_DATABASE_URL) $(ASSETMAP) db bootstrap
 	DATABASE_URL=$(TEST_DATABASE_URL) $(ASSETMAP) load all
 	$(MAKE) --no-print-directory lint

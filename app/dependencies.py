@@ -178,18 +178,11 @@ def open_at_param(open_at: AtQuery = None) -> datetime | None:
 OpenAtDep = Annotated[datetime | None, Depends(open_at_param)]
 
 
-def bbox_param(
-    request: Request,
-    bbox: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            description="west,south,east,north in WGS84 degrees, e.g. `-1.80,53.63,-1.76,53.66`",
-        ),
-    ] = None,
-) -> tuple[float, float, float, float] | None:
-    if bbox is None:
-        return None
+BBOX_HELP = "west,south,east,north in WGS84 degrees, e.g. `-1.80,53.63,-1.76,53.66`"
+
+
+def parse_bbox(bbox: str, largest: float | None) -> tuple[float, float, float, float]:
+    """west,south,east,north in degrees, checked; `largest` caps each side (None: no cap)."""
     try:
         west, south, east, north = (float(part) for part in bbox.split(","))
     except ValueError:
@@ -202,10 +195,18 @@ def bbox_param(
         raise InvalidInput("bbox is outside longitude ±180 and latitude ±90.")
     if west >= east or south >= north:
         raise InvalidInput("bbox is inverted: west must be less than east, south less than north.")
-    largest = request.app.state.settings.bbox_max_degrees
-    if east - west > largest or north - south > largest:
+    if largest is not None and (east - west > largest or north - south > largest):
         raise InvalidInput(f"bbox is too large: at most {largest}° on a side.")
     return west, south, east, north
+
+
+def bbox_param(
+    request: Request,
+    bbox: Annotated[str | None, Query(max_length=200, description=BBOX_HELP)] = None,
+) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    return parse_bbox(bbox, request.app.state.settings.bbox_max_degrees)
 
 
 BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(bbox_param)]

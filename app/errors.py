@@ -115,12 +115,18 @@ def _describe_validation_error(err: dict[str, Any]) -> str:
     return f"{where}: {message}" if where else message
 
 
-async def _app_error(_: Request, exc: Exception) -> JSON:
+def _invalid_status(request: Request) -> int:
+    """OGC API Features answers an invalid parameter with 400; the rest of the API with 422."""
+    return 400 if request.url.path.startswith("/ogc") else 422
+
+
+async def _app_error(request: Request, exc: Exception) -> JSON:
     assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.detail, exc.code, exc.headers)
+    status = _invalid_status(request) if exc.status_code == 422 else exc.status_code
+    return error_response(status, exc.detail, exc.code, exc.headers)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSON:
+async def _validation_error(request: Request, exc: Exception) -> JSON:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     broken = next((e for e in errors if e.get("type") == "json_invalid"), None)
@@ -133,7 +139,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSON:
             "invalid_json",
         )
     detail = "; ".join(_describe_validation_error(e) for e in errors[:10]) or "invalid request"
-    return error_response(422, detail, "invalid_input")
+    return error_response(_invalid_status(request), detail, "invalid_input")
 
 
 async def _http_error(_: Request, exc: Exception) -> JSON:

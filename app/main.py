@@ -28,6 +28,7 @@ from app.routers import (
     health,
     imports,
     lookup,
+    ogc,
     pages,
     queries,
     submissions,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assets.router)
     app.include_router(submissions.router)
     app.include_router(imports.router)
+    app.include_router(ogc.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)

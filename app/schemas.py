@@ -327,3 +327,52 @@ class ClusterView(BaseModel):
     mode: Literal["clusters", "points"]
     total: int = Field(description="Assets in the view (before any opening-time filter)")
     open_filter_applied: bool
+
+
+class OgcLink(BaseModel):
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class OgcLanding(BaseModel):
+    title: str
+    description: str
+    attribution: str
+    links: list[OgcLink]
+
+
+class OgcConformance(BaseModel):
+    conformsTo: list[str]
+
+
+class OgcCollection(BaseModel):
+    id: str
+    title: str
+    description: str
+    attribution: str
+    itemType: str
+    crs: list[str]
+    links: list[OgcLink]
+    extent: dict[str, Any] | None = None
+
+
+class OgcCollections(BaseModel):
+    links: list[OgcLink]
+    collections: list[OgcCollection]
+
+
+class OgcFeature(Feature):
+    links: list[OgcLink]
+    attribution: str
+
+
+class OgcItems(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[Feature]
+    numberMatched: int
+    numberReturned: int
+    timeStamp: str
+    links: list[OgcLink]
+    attribution: str

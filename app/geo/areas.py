@@ -118,11 +118,12 @@ _FEATURES = """
            ST_AsGeoJSON(
                CASE WHEN :tolerance > 0
                     THEN ST_Transform(ST_SimplifyPreserveTopology(a.geom_bng, :tolerance), 4326)
-                    ELSE a.geom END, 6) AS geometry
+                    ELSE a.geom END, 6) AS geometry,
+           count(*) OVER () AS matched
     FROM area a
     LEFT JOIN lsoa_deprivation d ON d.lsoa_code = a.code
     WHERE a.layer_id = :layer_id {where}
-    ORDER BY a.code
+    ORDER BY a.code {page}
 """
 
 
@@ -157,9 +158,49 @@ async def layer_features(
     conn: AsyncConnection, layer: LayerRef, tolerance_m: float = 0.0
 ) -> list[dict[str, Any]]:
     rows = await conn.execute(
-        text(_FEATURES.format(where="")), {"layer_id": layer.id, "tolerance": tolerance_m}
+        text(_FEATURES.format(where="", page="")), {"layer_id": layer.id, "tolerance": tolerance_m}
     )
     return [_feature(layer, row) for row in rows]
+
+
+@dataclass(frozen=True)
+class AreaQuery:
+    """A page of a layer's areas: in a box (west, south, east, north), by code or name."""
+
+    bbox: tuple[float, float, float, float] | None = None
+    code: str | None = None
+    name: str | None = None
+    limit: int = 10
+    offset: int = 0
+
+
+async def layer_page(
+    conn: AsyncConnection, layer: LayerRef, query: AreaQuery
+) -> tuple[list[dict[str, Any]], int]:
+    """The page of features and how many match in all, in one statement."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {"layer_id": layer.id, "tolerance": 0.0}
+    if query.bbox is not None:
+        clauses.append(
+            "AND ST_Intersects(a.geom, ST_MakeEnvelope(:west, :south, :east, :north, 4326))"
+        )
+        params.update(zip(("west", "south", "east", "north"), query.bbox, strict=True))
+    if query.code is not None:
+        clauses.append("AND a.code = :code")
+        params["code"] = query.code
+    if query.name is not None:
+        clauses.append("AND a.name = :name")
+        params["name"] = query.name
+    sql = _FEATURES.format(where=" ".join(clauses), page="LIMIT :limit OFFSET :offset")
+    rows = (
+        await conn.execute(text(sql), {**params, "limit": query.limit, "offset": query.offset})
+    ).all()
+    if rows:
+        return [_feature(layer, row) for row in rows], int(rows[0].matched)
+    if query.offset == 0:
+        return [], 0
+    counted = await layer_page(conn, layer, AreaQuery(query.bbox, query.code, query.name, 1, 0))
+    return [], counted[1]
 
 
 async def area_feature(
@@ -167,7 +208,7 @@ async def area_feature(
 ) -> dict[str, Any]:
     row = (
         await conn.execute(
-            text(_FEATURES.format(where="AND a.code = :code")),
+            text(_FEATURES.format(where="AND a.code = :code", page="")),
             {"layer_id": layer.id, "tolerance": tolerance_m, "code": code},
         )
     ).one_or_none()
@@ -247,3 +288,17 @@ async def map_features(
             {"type": "Feature", "properties": properties, "geometry": orjson.loads(row.geometry)}
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+async def layer_extent(conn: AsyncConnection, layer: LayerRef) -> list[float] | None:
+    """The layer's bounding box in WGS84: west, south, east, north."""
+    row = (
+        await conn.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+                "FROM (SELECT ST_Extent(geom) AS e FROM area WHERE layer_id = :id) x"
+            ),
+            {"id": layer.id},
+        )
+    ).one()
+    return None if row[0] is None else [round(float(v), 6) for v in row]
