@@ -29,6 +29,7 @@ from app.routers import (
     imports,
     lookup,
     ogc,
+    oruk,
     pages,
     queries,
     submissions,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(submissions.router)
     app.include_router(imports.router)
     app.include_router(ogc.router)
+    app.include_router(oruk.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)

@@ -13,6 +13,7 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
+from app.interop import oruk
 from tests.conftest import auth
 
 SECRET_PHONE = "01484 999 111"
@@ -66,6 +67,15 @@ def _samples(walk: dict[str, int]) -> dict[str, list[str]]:
         "submission_id": ["1"],
         "collection_id": ["assets"],
         "feature_id": [str(i) for i in walk.values()],
+        "id": [  # the ORUK routes' ids: services, services at locations, the taxonomy, a term
+            *(
+                oruk.entity_id(kind, i)
+                for kind in ("service", "service_at_location")
+                for i in walk.values()
+            ),
+            oruk.TAXONOMY_ID,
+            oruk.term_id("advice"),
+        ],
     }
 
 
@@ -103,6 +113,10 @@ def _calls(path: str, route: Any, walk: dict[str, int]) -> Iterator[tuple[str, d
         variants = [{**v, "format": f} for v in variants for f in ("json", "geojson", "csv")]
     if "q" in query:
         variants += [{**variants[0], "q": "Example"}, {**variants[0], "q": "Refuge"}]
+    if "search" in query:
+        variants += [{**variants[0], "search": "Example"}, {**variants[0], "search": "Refuge"}]
+    if "full" in query:
+        variants += [{**variants[0], "full": "true", "per_page": 1000}]
     if "category" in query:
         variants += [
             {**variants[0], "category": category}

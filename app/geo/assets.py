@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import RowMapping, text
@@ -65,6 +65,30 @@ def area_membership(areas: str, where: str = "true") -> str:
 IN_AREA = f"a.id IN (SELECT m.asset_id FROM ({area_membership('ar.id = :area_id')}) m)"
 
 
+@dataclass(frozen=True)
+class HoursFilter:
+    """Assets with a weekly opening on `day` (0 = Monday), opening at or after `opens_from` and
+    closing by `closes_by` (a rule past midnight never closes by a time)."""
+
+    day: int | None = None
+    opens_from: time | None = None
+    closes_by: time | None = None
+
+    def clause(self) -> tuple[str, dict[str, Any]]:
+        conditions: list[str] = ["r.asset_id = a.id"]
+        params: dict[str, Any] = {}
+        if self.day is not None:
+            conditions.append("r.day = :hours_day")
+            params["hours_day"] = self.day
+        if self.opens_from is not None:
+            conditions.append("r.opens >= :hours_opens")
+            params["hours_opens"] = self.opens_from
+        if self.closes_by is not None:
+            conditions.append("r.closes > r.opens AND r.closes <= :hours_closes")
+            params["hours_closes"] = self.closes_by
+        return f"EXISTS (SELECT 1 FROM opening_rule r WHERE {' AND '.join(conditions)})", params
+
+
 @dataclass
 class AssetFilter:
     """The list filters; every one optional."""
@@ -78,6 +102,7 @@ class AssetFilter:
     stale_before: date | None = None  # with `stale`: verified before this date (or never)
     stale: bool | None = None
     ids: Sequence[int] | None = None
+    hours: HoursFilter | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def where(self, principal: Principal) -> tuple[str, dict[str, Any]]:
@@ -114,6 +139,10 @@ class AssetFilter:
         if self.ids is not None:
             clauses.append("a.id = ANY(CAST(:ids AS bigint[]))")
             params["ids"] = list(self.ids)
+        if self.hours is not None:
+            clause, hours_params = self.hours.clause()
+            clauses.append(clause)
+            params.update(hours_params)
         return " AND ".join(clauses), params
 
 

@@ -75,6 +75,36 @@ async def nearest(
     return found[:limit]
 
 
+async def nearest_page(
+    conn: AsyncConnection,
+    principal: Principal,
+    easting: float,
+    northing: float,
+    filters: AssetFilter,
+    limit: int,
+    offset: int,
+    max_m: float | None = None,
+) -> tuple[list[tuple[RowMapping, float]], int]:
+    """A page of the assets serving a point, nearest first, with their distances and the total:
+    an asset with a service area only when the point is inside it (distance 0), others within
+    `max_m` metres when given."""
+    where, params = filters.where(principal)
+    serving = f"(a.service_area IS NULL OR ST_Intersects(a.place_bng, {POINT}))"
+    within = f"ST_DWithin(a.place_bng, {POINT}, :max_m)" if max_m is not None else "true"
+    sql = text(
+        f"SELECT {ASSET_COLUMNS}, ST_Distance(a.place_bng, {POINT}) AS distance_m, "
+        f"count(*) OVER () AS total {ASSET_FROM} WHERE {where} AND {serving} AND {within} "
+        f"ORDER BY a.place_bng <-> {POINT}, a.id LIMIT :limit OFFSET :offset"
+    )
+    params.update(easting=easting, northing=northing, max_m=max_m, limit=limit, offset=offset)
+    rows = (await conn.execute(sql, params)).mappings().all()
+    if rows or offset == 0:
+        total = int(rows[0]["total"]) if rows else 0
+        return [(row, float(row["distance_m"])) for row in rows], total
+    count = text(f"SELECT count(*) {ASSET_FROM} WHERE {where} AND {serving} AND {within}")
+    return [], int((await conn.execute(count, params)).scalar_one())
+
+
 # The caller's one call: for each need, the nearest few of that category, in one statement.
 CALLER_SQL = """
     SELECT need.category AS need, x.*
