@@ -213,9 +213,15 @@ cli.add_typer(import_cli, name="import")
 @import_cli.command("assets")
 def import_assets(
     file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="CSV, GeoJSON, GPKG, SHP/ZIP"
+        ..., exists=True, dir_okay=False, help="CSV, GeoJSON, JSON, GPKG, SHP/ZIP"
     ),
     source: str = typer.Option(..., help="Where the rows come from; re-imports upsert by it"),
+    file_format: str | None = typer.Option(
+        None,
+        "--format",
+        help="csv, geojson, geopackage, shapefile, oruk or givefood; by default the extension "
+        "and content say",
+    ),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Store the good rows anyway"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
@@ -237,7 +243,7 @@ def import_assets(
         engine = create_api_engine(settings)
         try:
             sessions = async_sessionmaker(engine, expire_on_commit=False)
-            kind, rows = read_rows(file, settings.import_max_unzipped_bytes)
+            kind, rows = read_rows(file, settings.import_max_unzipped_bytes, file_format)
             _say(f"read {len(rows)} rows from {file.name} ({kind})")
             actor = Actor.system(f"import:{source}")
             return await import_rows(

@@ -10,7 +10,8 @@ import csv
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ FORMATS = {
     ".zip": "shapefile",
 }
 
+# What a file may hold (`format` on POST /api/imports, `--format` on the CLI).
+IMPORT_FORMATS = ("csv", "geojson", "geopackage", "shapefile", "oruk", "givefood")
+
 
 class UnreadableFile(InvalidInput):
     code = "unreadable_file"
@@ -34,6 +38,12 @@ class UnreadableFile(InvalidInput):
 class Row:
     number: int
     values: dict[str, Any]  # column → value; `geometry` holds GeoJSON when the format has one
+    # For formats mapped onto asset fields (ORUK, Give Food): asset field → the file's own field,
+    # so an error names what the file calls it.
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    def source_field(self, name: str) -> str:
+        return self.fields.get(name, name)
 
 
 def file_format(name: str) -> str:
@@ -45,15 +55,74 @@ def file_format(name: str) -> str:
     return FORMATS[suffix]
 
 
-def read_rows(path: Path, max_unzipped_bytes: int) -> tuple[str, list[Row]]:
+def read_rows(
+    path: Path, max_unzipped_bytes: int, wanted: str | None = None
+) -> tuple[str, list[Row]]:
+    """The file's format and rows. The extension says how to read the file; `wanted` (or, when
+    None, the content) says what it holds: a .csv is Give Food's when its header has name, slug,
+    lat, lng and network; a .json is GeoJSON, an ORUK services feed or Give Food's food banks."""
+    if wanted is not None and wanted not in IMPORT_FORMATS:
+        raise UnreadableFile(f"format {wanted[:20]!r}: use one of {', '.join(IMPORT_FORMATS)}.")
     kind = file_format(path.name)
     if kind == "csv":
-        return kind, read_csv(path.read_bytes(), path.name)
+        return _from_csv(read_csv(path.read_bytes(), path.name), path.name, wanted)
     if kind == "geojson":
-        return kind, read_geojson(path.read_bytes(), path.name)
+        return _from_json(_json(path.read_bytes(), path.name), path.name, wanted)
+    _check_wanted(kind, wanted, path.name)
     if path.suffix.lower() == ".zip":
         check_zip(path, max_unzipped_bytes)
     return kind, read_with_gdal(path)
+
+
+def _check_wanted(kind: str, wanted: str | None, name: str) -> None:
+    if wanted is not None and wanted != kind:
+        raise UnreadableFile(f"{name} is not {wanted}: it reads as {kind}.")
+
+
+def _from_csv(rows: list[Row], name: str, wanted: str | None) -> tuple[str, list[Row]]:
+    from app.interop import givefood
+
+    columns = list(rows[0].values) if rows else []
+    kind = wanted or ("givefood" if givefood.is_givefood_csv(columns) else "csv")
+    if kind == "givefood":
+        missing = sorted(givefood.CSV_COLUMNS - set(columns))
+        if missing:
+            raise UnreadableFile(f"{name}: a Give Food CSV needs the columns {', '.join(missing)}.")
+        return kind, givefood.rows_from_csv(rows)
+    _check_wanted("csv", kind, name)
+    return kind, rows
+
+
+def _from_json(data: Any, name: str, wanted: str | None) -> tuple[str, list[Row]]:
+    from app.interop import givefood, oruk_import
+
+    services = oruk_import.services_of(data)
+    if wanted is None:
+        if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+            wanted = "geojson"
+        elif services is not None:
+            wanted = "oruk"
+        elif givefood.is_givefood_json(data):
+            wanted = "givefood"
+        else:
+            raise UnreadableFile(
+                f"{name} is JSON but neither a GeoJSON FeatureCollection, an Open Referral UK "
+                "services feed (a Page, a list of services or one service) nor Give Food's list "
+                "of food banks."
+            )
+    if wanted == "oruk":
+        if services is None:
+            raise UnreadableFile(
+                f"{name} is not an Open Referral UK services feed: expected a Page with "
+                "`contents`, a list of services, or one service (id, name, status)."
+            )
+        return wanted, oruk_import.rows_from_feed(services)
+    if wanted == "givefood":
+        if not isinstance(data, list):
+            raise UnreadableFile(f"{name} is not Give Food's food banks: expected a JSON list.")
+        return wanted, givefood.rows_from_json(data)
+    _check_wanted("geojson", wanted, name)
+    return wanted, geojson_rows(data, name)
 
 
 def _text(raw: bytes, name: str) -> str:
@@ -84,11 +153,14 @@ def read_csv(raw: bytes, name: str) -> list[Row]:
     return rows
 
 
-def read_geojson(raw: bytes, name: str) -> list[Row]:
+def _json(raw: bytes, name: str) -> Any:
     try:
-        data = json.loads(_text(raw, name))
+        return json.loads(_text(raw, name))
     except json.JSONDecodeError as exc:
         raise UnreadableFile(f"{name} is not valid JSON: {exc}") from None
+
+
+def geojson_rows(data: Any, name: str) -> list[Row]:
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list):
         raise UnreadableFile(f"{name} is not a GeoJSON FeatureCollection.")

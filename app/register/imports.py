@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.errors import AppError, InvalidInput
-from app.models import Asset
+from app.models import Asset, Category
 from app.register.files import Row
 from app.register.inputs import DAYS, AssetCreate, has_third_dimension
 from app.register.location import Gazetteer, LocationError, resolve
@@ -115,27 +115,32 @@ def default_ref(body: dict[str, Any]) -> str:
     return re.sub(r"[^a-z0-9]+", "-", f"{body.get('name', '')} {where}".lower()).strip("-")
 
 
-def _errors_of(exc: ValidationError, row: int) -> list[RowError]:
+def _errors_of(exc: ValidationError, row: Row) -> list[RowError]:
     found = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ())]
-        field_name = location[0] if location else "row"
+        field_name = row.source_field(location[0]) if location else "row"
         message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
-        found.append(RowError(row, field_name, message))
+        found.append(RowError(row.number, field_name, message))
     return found
 
 
 async def validate(
     session: AsyncSession, rows: Sequence[Row], progress: Progress | None = None
 ) -> tuple[list[tuple[int, AssetCreate]], list[RowError]]:
-    """Every row checked (fields, category, location) before anything is stored."""
+    """Every row checked (fields, category, location) before anything is stored. A row may name
+    candidate categories (a list, from another directory's taxonomy): the first the register
+    knows is taken, else `other`."""
     valid: list[tuple[int, AssetCreate]] = []
     errors: list[RowError] = []
     gazetteer = Gazetteer(await session.connection())
     await gazetteer.prefetch(str(row.values.get("postcode") or "").upper() for row in rows)
+    known = set(await session.scalars(select(Category.code)))
     for index, row in enumerate(rows, start=1):
         try:
             body = row_fields(row)
+            if isinstance(body.get("category"), list):
+                body["category"] = next((c for c in body["category"] if c in known), "other")
             body.setdefault("source_ref", default_ref(body))
             data = AssetCreate.model_validate(body)
             await check_category(session, data.category)
@@ -143,11 +148,11 @@ async def validate(
                 raise LocationError("location", "say where it is: lat and lon, a postcode or area")
             valid.append((row.number, data))
         except ValidationError as exc:
-            errors.extend(_errors_of(exc, row.number))
+            errors.extend(_errors_of(exc, row))
         except LocationError as exc:
-            errors.append(RowError(row.number, exc.field, exc.reason))
+            errors.append(RowError(row.number, row.source_field(exc.field), exc.reason))
         except AppError as exc:
-            errors.append(RowError(row.number, "category", exc.detail))
+            errors.append(RowError(row.number, row.source_field("category"), exc.detail))
         if progress and index % 500 == 0:
             progress("checked", index, len(rows))
     return valid, errors

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from app.interop import givefood
 from app.register.files import Row
 from app.register.imports import ImportReport, import_rows
 from app.register.write import Actor
@@ -58,32 +59,7 @@ def _title(text: str) -> str:
 
 
 def food_banks(path: Path) -> list[Row]:
-    rows = []
-    for number, r in _records(path):
-        details = [f"Food bank listed by Give Food; network: {r['network']}."]
-        if r["charity_number"]:
-            details.append(f"Registered charity {r['charity_number']}.")
-        rows.append(
-            Row(
-                number,
-                {
-                    "source_ref": r["slug"],
-                    "name": f"{r['name']} Food Bank",
-                    "category": "food_bank",
-                    "description": " ".join(details),
-                    "address": r["address"],
-                    "postcode": r["postcode"],
-                    "lat": r["lat"],
-                    "lon": r["lng"],
-                    "phone": r["phone"],
-                    "website": r["url"],
-                    "referral": "Usually by referral (a voucher from an agency); ask them.",
-                    "status": "closed" if r["closed"] == "True" else "active",
-                    "visibility": "public",
-                },
-            )
-        )
-    return rows
+    return givefood.rows_from_csv([Row(number, r) for number, r in _records(path)])
 
 
 def libraries(path: Path) -> list[Row]:

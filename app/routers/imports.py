@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
@@ -25,7 +25,8 @@ CHUNK = 1024 * 1024
 @router.post(
     "",
     response_model=ImportReport,
-    summary="Import assets from CSV, GeoJSON, GeoPackage or a zipped Shapefile (editor or admin)",
+    summary="Import assets from CSV, GeoJSON, GeoPackage, a zipped Shapefile, an Open Referral "
+    "UK services feed or Give Food's food banks (editor or admin)",
     description="Every row is checked first; if any is bad nothing is stored (unless "
     "`skip_invalid`) and the answer is 422 with the report, each bad row named by its "
     "spreadsheet row number, field and reason. Rows upsert by (source, source_ref), so sending "
@@ -40,9 +41,17 @@ CHUNK = 1024 * 1024
 async def import_file(
     request: Request,
     principal: Importer,
-    file: Annotated[UploadFile, File(description=".csv, .geojson, .gpkg, .shp or .zip")],
+    file: Annotated[UploadFile, File(description=".csv, .geojson, .json, .gpkg, .shp or .zip")],
     source: Annotated[str, Form(description="Where the rows come from, e.g. kirklees-vcs-2026")],
     skip_invalid: Annotated[bool, Form(description="Store the good rows anyway")] = False,
+    format: Annotated[
+        Literal["csv", "geojson", "geopackage", "shapefile", "oruk", "givefood"] | None,
+        Form(
+            description="What the file holds; by default the extension and content say: a .json "
+            "is GeoJSON, an Open Referral UK services feed or Give Food's food banks, a .csv "
+            "with Give Food's columns is Give Food's",
+        ),
+    ] = None,
 ) -> JSON:
     settings = request.app.state.settings
     name = Path(file.filename or "upload.csv").name
@@ -52,7 +61,7 @@ async def import_file(
         with path.open("wb") as out:
             while chunk := await file.read(CHUNK):
                 out.write(chunk)
-        kind, rows = read_rows(path, settings.import_max_unzipped_bytes)
+        kind, rows = read_rows(path, settings.import_max_unzipped_bytes, format)
     actor = Actor.of(principal)
     report = await import_rows(
         request.app.state.sessions, rows, check_source(source), actor, kind, skip_invalid
