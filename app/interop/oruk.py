@@ -175,9 +175,9 @@ def schedules(item: Mapping[str, Any], service_id: str) -> list[dict[str, Any]]:
 
 
 def _address(item: Mapping[str, Any], location_id: str) -> list[dict[str, Any]]:
-    if not item["address"]:
+    if not item["address"] and not item["postcode"]:
         return []
-    parts = [p.strip() for p in item["address"].split(",") if p.strip()]
+    parts = [p.strip() for p in (item["address"] or "").split(",") if p.strip()]
     city = parts.pop() if len(parts) > 1 else ""
     return [
         {

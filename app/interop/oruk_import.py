@@ -24,6 +24,7 @@ LOCATION = "service_at_locations[0].location"
 FIELDS = {
     "source_ref": "id",
     "location": "service_at_locations",
+    "row": "service_at_locations",  # the body-wide check: say where it is
     "website": "url",
     "organisation": "organization.name",
     "lat": f"{LOCATION}.latitude",

@@ -119,7 +119,7 @@ def _errors_of(exc: ValidationError, row: Row) -> list[RowError]:
     found = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ())]
-        field_name = row.source_field(location[0]) if location else "row"
+        field_name = row.source_field(location[0] if location else "row")
         message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
         found.append(RowError(row.number, field_name, message))
     return found
