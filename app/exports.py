@@ -91,9 +91,12 @@ def area_table(name: str, records: Sequence[dict[str, Any]], srid: int) -> Table
 
 
 def _plain(value: Any) -> Any:
-    """Lists become `a; b` so every format (CSV and GeoPackage columns included) can hold them."""
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
+    """Flat columns every format can hold: a list of words becomes `a; b`, and structured values
+    (opening hours, exceptions) JSON text."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "; ".join(value)
+    if isinstance(value, list | dict):
+        return orjson.dumps(value, default=str).decode()
     return value
 
 
@@ -152,6 +155,8 @@ def _gpkg(table: Table) -> bytes:
             layer=table.name,
             engine="pyogrio",
             layer_options={"DESCRIPTION": table.note, "IDENTIFIER": table.name},
+            # GeoPackage 1.2, which every GDAL and QGIS in use reads without a warning.
+            dataset_options={"VERSION": "1.2"},
         )
         return path.read_bytes()
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +163,25 @@ def test_every_download_link_on_the_planner_page_gives_a_file(client: TestClient
         response = client.get(link)
         assert response.status_code == 200, link
         assert response.headers["content-disposition"].startswith("attachment"), link
+
+
+def test_opening_hours_travel_as_json_text_in_flat_formats(client: TestClient) -> None:
+    text = _download(client, "/api/exports/assets", format="csv", category="library").decode()
+    rows = list(csv.DictReader(io.StringIO("\n".join(text.splitlines()[:-2]))))
+    hours = [json.loads(row["opening_hours"]) for row in rows if row["opening_hours"]]
+    assert hours and all({"day", "opens", "closes"} <= set(rule) for h in hours for rule in h)
+
+
+def test_gdal_reads_a_downloaded_geopackage_without_complaint(
+    client: TestClient, tmp_path: Path
+) -> None:
+    ogrinfo = shutil.which("ogrinfo")
+    if ogrinfo is None:
+        pytest.skip("ogrinfo (Debian's gdal-bin) is not installed; `make test` installs it")
+    path = tmp_path / "lsoas.gpkg"
+    path.write_bytes(_download(client, "/api/exports/areas/lsoa", format="gpkg", crs="27700"))
+    result = subprocess.run(
+        [ogrinfo, "-ro", "-so", str(path), "lsoa"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "Feature Count: 259" in result.stdout and "British National Grid" in result.stdout
