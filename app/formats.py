@@ -18,17 +18,17 @@ ASSET_CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV with a header row and, last, the attribution line (a `#` comment)."""
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], *notes: str) -> str:
+    """CSV with a header row and, last, the attribution line and any `notes` (`#` comments)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    writer.writerow([f"# {ATTRIBUTION}"])
+    writer.writerows([f"# {line}"] for line in (ATTRIBUTION, *notes))
     return buffer.getvalue()
 
 
-def _cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -40,7 +40,7 @@ def _cell(value: Any) -> Any:
 
 def assets_csv(items: Iterable[dict[str, Any]]) -> str:
     return csv_text(
-        ASSET_CSV_COLUMNS, ([_cell(item.get(c)) for c in ASSET_CSV_COLUMNS] for item in items)
+        ASSET_CSV_COLUMNS, ([csv_cell(item.get(c)) for c in ASSET_CSV_COLUMNS] for item in items)
     )
 
 

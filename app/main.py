@@ -25,6 +25,7 @@ from app.responses import JSON
 from app.routers import (
     areas,
     assets,
+    exports,
     health,
     imports,
     lookup,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assets.router)
     app.include_router(submissions.router)
     app.include_router(imports.router)
+    app.include_router(exports.router)
     app.include_router(ogc.router)
     app.include_router(oruk.router)
     app.include_router(pages.router)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
 
     # --- limits -----------------------------------------------------------------------------
     bulk_max_items: int = Field(100_000, ge=1, description="Points or postcodes per bulk lookup.")
+    export_max_assets: int = Field(
+        200_000, ge=1, description="Assets one export may hold; more are refused with 413."
+    )
     bbox_max_degrees: float = Field(20.0, gt=0, description="Largest bbox side, in degrees.")
     submissions_per_hour: int = Field(5, ge=1, description="Public proposals per client per hour.")
     client_salt: str = Field(

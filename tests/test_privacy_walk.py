@@ -110,7 +110,8 @@ def _calls(path: str, route: Any, walk: dict[str, int]) -> Iterator[tuple[str, d
     if "postcode" in query:
         variants = [dict(NEAR)]
     if "format" in query:
-        variants = [{**v, "format": f} for v in variants for f in ("json", "geojson", "csv")]
+        formats = ("json", "geojson", "csv", "gpkg")  # each route refuses the ones it lacks
+        variants = [{**v, "format": f} for v in variants for f in formats]
     if "q" in query:
         variants += [{**variants[0], "q": "Example"}, {**variants[0], "q": "Refuge"}]
     if "search" in query:
