@@ -46,6 +46,7 @@ class Table:
     geometries: list[BaseGeometry]
     srid: int
     generated_at: datetime
+    points: list[Point] | None = None  # each row's point (in `srid`) where rows have one
 
     @property
     def note(self) -> str:
@@ -74,13 +75,14 @@ def _project_to_bng(lon_lat: np.ndarray) -> np.ndarray:
 
 def asset_table(items: Sequence[dict[str, Any]], srid: int) -> Table:
     """Presented asset items: a group with a service area is its area, the rest their points."""
-    rows, geometries = [], []
+    rows, geometries, points = [], [], []
     for item in items:
+        point = to_srid(Point(item["lon"], item["lat"]), srid)
         area = item.get("service_area")
-        geometry = shape(area) if area else Point(item["lon"], item["lat"])
         rows.append({k: _plain(v) for k, v in item.items() if k != "service_area"})
-        geometries.append(to_srid(geometry, srid))
-    return Table("assets", rows, geometries, srid, now())
+        geometries.append(to_srid(shape(area), srid) if area else point)
+        points.append(point)
+    return Table("assets", rows, geometries, srid, now(), points)
 
 
 def area_table(name: str, records: Sequence[dict[str, Any]], srid: int) -> Table:
@@ -122,15 +124,21 @@ def _geojson(table: Table) -> bytes:
 
 
 def _csv(table: Table) -> bytes:
-    """Points as lon/lat (or easting/northing) columns, other shapes as WKT; the attribution and
-    generation time as trailing `#` lines."""
-    points = all(isinstance(g, Point) for g in table.geometries)
-    names: tuple[str, ...] = ("wkt",)
-    places: list[tuple[Any, ...]] = [(g.wkt,) for g in table.geometries]
-    if points:
+    """Each row's point as lon/lat (or easting/northing) columns where rows have points, and any
+    other shape (an area, a group's service area) as WKT; the attribution and generation time
+    as trailing `#` lines."""
+    names: tuple[str, ...] = ()
+    places: list[tuple[Any, ...]] = [() for _ in table.rows]
+    if table.points is not None:
         digits = 7 if table.srid == 4326 else 1
         names = ("lon", "lat") if table.srid == 4326 else ("easting", "northing")
-        places = [(round(g.x, digits), round(g.y, digits)) for g in table.geometries]
+        places = [(round(p.x, digits), round(p.y, digits)) for p in table.points]
+    if not all(isinstance(g, Point) for g in table.geometries):
+        names = (*names, "wkt")
+        places = [
+            (*place, "" if isinstance(g, Point) else g.wkt)
+            for place, g in zip(places, table.geometries, strict=True)
+        ]
     columns = [c for c in (table.rows[0] if table.rows else {}) if c not in ("lat", "lon")]
     rows = (
         [csv_cell(row.get(c)) for c in columns] + list(place)

@@ -60,7 +60,8 @@ def test_assets_as_csv_in_british_national_grid_are_metres_in_kirklees(client: T
     assert "EPSG:27700" in lines[-1]
     rows = list(csv.DictReader(io.StringIO("\n".join(lines[:-2]))))
     assert rows and "lat" not in rows[0]
-    for row in rows:
+    for row in rows:  # a group serving an area has its approximate point too, and the area
+        assert row.get("wkt", "") == "" or row["wkt"].startswith(("POLYGON", "MULTIPOLYGON"))
         assert EASTINGS[0] < float(row["easting"]) < EASTINGS[1], row
         assert NORTHINGS[0] < float(row["northing"]) < NORTHINGS[1], row
 
@@ -185,3 +186,22 @@ def test_gdal_reads_a_downloaded_geopackage_without_complaint(
     )
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert "Feature Count: 259" in result.stdout and "British National Grid" in result.stdout
+
+
+def test_a_group_serving_an_area_exports_its_area_and_its_approximate_point(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    made = client.post(
+        "/api/assets",
+        json={"name": "Example Export Neighbours (synthetic)", "category": "mutual_aid_group",
+              "area": "ward:E05001390", "synthetic": True},
+        headers=auth(keys["admin"]),
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    params = {"format": "csv", "crs": "27700", "q": "Export Neighbours"}
+    text = _download(client, "/api/exports/assets", **params).decode()
+    (row,) = csv.DictReader(io.StringIO("\n".join(text.splitlines()[:-2])))
+    assert row["wkt"].startswith(("POLYGON", "MULTIPOLYGON"))
+    assert EASTINGS[0] < float(row["easting"]) < EASTINGS[1]
+    geojson = client.get("/api/exports/assets", params={"q": "Export Neighbours"}).json()
+    assert geojson["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
