@@ -17,7 +17,9 @@ T = TypeVar("T")
 cli = typer.Typer(
     help="Kirklees asset map: database, data loads, imports, keys, server.", no_args_is_help=True
 )
-db_cli = typer.Typer(help="The database: bootstrap, migrate.", no_args_is_help=True)
+db_cli = typer.Typer(
+    help="The database: bootstrap, migrate, back up, restore.", no_args_is_help=True
+)
 cli.add_typer(db_cli, name="db")
 
 
@@ -52,6 +54,37 @@ def db_downgrade(target: str = typer.Argument(..., help="Alembic revision, or 'b
     from app.migrate import downgrade
 
     downgrade(get_settings(), target)
+
+
+@db_cli.command("dump")
+def db_dump(
+    file: Path = typer.Argument(..., dir_okay=False, help="Where to write the backup"),
+) -> None:
+    """Back up the whole database to FILE (pg_dump's custom format, the server's version)."""
+    from app.backup import BackupError, dump
+
+    try:
+        size = dump(get_settings(), file)
+    except BackupError as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from exc
+    _say(f"wrote {file} ({size:,} bytes)")
+
+
+@db_cli.command("restore")
+def db_restore(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A file from `db dump`"),
+    force: bool = typer.Option(False, "--force", help="Replace a database that holds data"),
+) -> None:
+    """Restore FILE into the configured database, in one transaction (created when missing)."""
+    from app.backup import BackupError, restore
+
+    try:
+        restore(get_settings(), file, force)
+    except BackupError as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from exc
+    _say(f"restored {file}")
 
 
 load_cli = typer.Typer(help="Load the data bundle (skipped when unchanged).", no_args_is_help=True)
