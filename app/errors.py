@@ -169,7 +169,7 @@ def _is_page(request: Request) -> bool:
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DBAPIError) and not _is_connection_problem(exc):
         return await _unexpected(request, exc)
-    log.warning("database unavailable: %s", type(exc).__name__)
+    log.warning("database unavailable: %s.%s", type(exc).__module__, type(exc).__name__)
     headers = {"Retry-After": RETRY_AFTER_S}
     if _is_page(request):
         from app.pages.templating import page  # the pages need the app; the API does not
