@@ -29,6 +29,7 @@ def create_api_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.pool_max_overflow,
         pool_timeout=settings.pool_timeout_s,
         pool_pre_ping=True,
+        hide_parameters=True,  # an error's text (logged) never carries a postcode or key
         connect_args={
             "timeout": settings.connect_timeout_s,
             "server_settings": {
@@ -59,6 +60,7 @@ def create_sync_engine(settings: Settings, **kwargs: object) -> Engine:
     """A psycopg 3 engine for the CLI, loaders and migrations."""
     return create_engine(
         database_url(settings, "psycopg"),
+        hide_parameters=True,
         connect_args={
             "connect_timeout": max(1, int(settings.connect_timeout_s)),
             "options": "-c jit=off",
