@@ -24,29 +24,21 @@ def test_the_servers_logs_hold_no_full_postcode_exact_place_or_key(
 ) -> None:
     log = tmp_path / "server.log"
     key = keys["hub_worker"]
-    with live_server(settings, log_to=log, LOG_LEVEL="info") as base:
-        with httpx.Client(base_url=base, timeout=30) as client:
-            asked = [
-                client.get("/api/lookup", params={"postcode": "HD1 1AA"}, headers=auth(key)),
-                client.get("/api/lookup", params={"lat": EXACT[0], "lon": EXACT[1]}),
-                client.get("/api/lookup", params={"easting": EXACT[4], "northing": EXACT[5]}),
-                client.get(
-                    "/api/assets/nearest",
-                    params={"postcode": "wf13 1hn", "category": "library"},
-                    headers=auth(key),
-                ),  # fmt: skip
-                client.get(
-                    "/api/caller",
-                    params={"postcode": "HD8 9QZ", "needs": "food_bank"},
-                    headers=auth(key),
-                ),  # fmt: skip
-                client.post("/api/lookup/bulk", json=[{"postcode": "HD7 5UZ"}]),
-                client.get(
-                    "/api/assets/nearest",
-                    params={"postcode": "HD1 1AA"},
-                    headers=auth("am_deadbeef.not-a-real-secret"),
-                ),  # fmt: skip
-            ]
+    near = {"postcode": "wf13 1hn", "category": "library"}
+    bad_key = auth("am_deadbeef.not-a-real-secret")
+    with (
+        live_server(settings, log_to=log, LOG_LEVEL="info") as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
+        asked = [
+            client.get("/api/lookup", params={"postcode": "HD1 1AA"}, headers=auth(key)),
+            client.get("/api/lookup", params={"lat": EXACT[0], "lon": EXACT[1]}),
+            client.get("/api/lookup", params={"easting": EXACT[4], "northing": EXACT[5]}),
+            client.get("/api/assets/nearest", params=near, headers=auth(key)),
+            client.get("/api/caller", params={"postcode": "HD8 9QZ", "needs": "food_bank"}),
+            client.post("/api/lookup/bulk", json=[{"postcode": "HD7 5UZ"}]),
+            client.get("/api/assets/nearest", params={"postcode": "HD1 1AA"}, headers=bad_key),
+        ]
     assert [r.status_code for r in asked] == [200, 200, 200, 200, 200, 200, 401]
     logged = log.read_text()
     assert logged.count('"msg":"request"') >= len(asked)
