@@ -13,6 +13,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
+from app.bootstrap import conninfo
 from app.settings import Settings
 
 # PostGIS's own table and the schema's revision are there in an empty database too.
@@ -27,28 +28,14 @@ def _url(settings: Settings) -> URL:
     return make_url(settings.database_url)
 
 
-def _environment(url: URL, database: str | None = None) -> dict[str, str]:
-    """libpq's variables: the password never appears on a command line."""
-    env = {
-        **os.environ,
-        "PGHOST": url.host or "127.0.0.1",
-        "PGPORT": str(url.port or 5432),
-        "PGUSER": url.username or "postgres",
-        "PGDATABASE": database or url.database or "assetmap",
-        "PGCONNECT_TIMEOUT": "5",
-    }
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
-    return env
+def _environment(url: URL) -> dict[str, str]:
+    """The password goes to the client tools in PGPASSWORD, never on a command line."""
+    return {**os.environ, "PGPASSWORD": str(url.password)} if url.password else dict(os.environ)
 
 
 def _connect(url: URL, database: str) -> psycopg.Connection:
-    env = _environment(url, database)
     try:
-        return psycopg.connect(
-            host=env["PGHOST"], port=env["PGPORT"], user=env["PGUSER"], dbname=database,
-            password=env.get("PGPASSWORD"), connect_timeout=5, autocommit=True,
-        )  # fmt: skip
+        return psycopg.connect(conninfo(url, database), autocommit=True)
     except psycopg.OperationalError as exc:
         raise BackupError(f"Cannot reach the database {database}: {exc}".strip()) from exc
 
@@ -83,7 +70,8 @@ def dump(settings: Settings, file: Path) -> int:
     url = _url(settings)
     tool = client_tool("pg_dump", server_major(url))
     result = subprocess.run(
-        [tool, "--format=custom", "--no-owner", "--no-privileges", f"--file={file}"],
+        [tool, "--format=custom", "--no-owner", "--no-privileges", f"--file={file}",
+         f"--dbname={conninfo(url, with_password=False)}"],
         env=_environment(url), capture_output=True, text=True,
     )  # fmt: skip
     if result.returncode != 0:
@@ -139,11 +127,11 @@ def restore(settings: Settings, file: Path, force: bool = False) -> None:
         if not server.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     command = [tool, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-               f"--dbname={name}"]  # fmt: skip
+               f"--dbname={conninfo(url, name, with_password=False)}"]  # fmt: skip
     if force:
         command += ["--clean", "--if-exists"]
     result = subprocess.run(
-        [*command, str(file)], env=_environment(url, name), capture_output=True, text=True
+        [*command, str(file)], env=_environment(url), capture_output=True, text=True
     )
     if result.returncode != 0:
         raise BackupError(f"pg_restore failed (nothing was changed): {result.stderr.strip()}")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,16 +28,23 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+@contextmanager
+def _exit_on(*errors: type[Exception]) -> Iterator[None]:
+    """An error the operator can act on: its message, and exit status 1 (no traceback)."""
+    try:
+        yield
+    except errors as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from exc
+
+
 @db_cli.command("bootstrap")
 def db_bootstrap() -> None:
     """Start PostgreSQL, install PostGIS, create the database and migrate (idempotent)."""
     from app.bootstrap import BootstrapError, bootstrap
 
-    try:
+    with _exit_on(BootstrapError):
         version = bootstrap(get_settings(), _say)
-    except BootstrapError as exc:
-        _say(f"error: {exc}")
-        raise typer.Exit(1) from exc
     _say(f"database ready (PostGIS {version})")
 
 
@@ -63,11 +71,8 @@ def db_dump(
     """Back up the whole database to FILE (pg_dump's custom format, the server's version)."""
     from app.backup import BackupError, dump
 
-    try:
+    with _exit_on(BackupError):
         size = dump(get_settings(), file)
-    except BackupError as exc:
-        _say(f"error: {exc}")
-        raise typer.Exit(1) from exc
     _say(f"wrote {file} ({size:,} bytes)")
 
 
@@ -79,11 +84,8 @@ def db_restore(
     """Restore FILE into the configured database, in one transaction (created when missing)."""
     from app.backup import BackupError, restore
 
-    try:
+    with _exit_on(BackupError):
         restore(get_settings(), file, force)
-    except BackupError as exc:
-        _say(f"error: {exc}")
-        raise typer.Exit(1) from exc
     _say(f"restored {file}")
 
 
@@ -99,11 +101,8 @@ def load_geography(
     from boundaries.loader import load_geography as load
     from boundaries.spec import SpecError
 
-    try:
+    with _exit_on(SpecError):
         load(get_settings(), _say, force=force)
-    except SpecError as exc:
-        _say(f"error: {exc}")
-        raise typer.Exit(1) from exc
 
 
 @load_cli.command("seed")

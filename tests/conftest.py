@@ -59,11 +59,16 @@ REGISTER_TABLES = "asset, organisation, api_key, audit_log, submission"
 @pytest.fixture(scope="session")
 def register(settings: Settings, geography: None, db: Engine) -> None:
     """A clean register holding only the real seed assets; tests add (and own) the rest."""
-    from app.register.seed import load_seed
-
     with db.begin() as conn:
         conn.execute(text(f"TRUNCATE {REGISTER_TABLES} RESTART IDENTITY CASCADE"))
         conn.execute(text("DELETE FROM data_load WHERE name = 'seed'"))
+
+    load_seed_into(settings)
+
+
+def load_seed_into(settings: Settings) -> None:
+    """The real seed assets (food banks, libraries, GP practices) into the settings' database."""
+    from app.register.seed import load_seed
 
     async def seed() -> None:
         engine = create_api_engine(settings)

@@ -5,7 +5,6 @@ answered from memory, never stop."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from tests.conftest import live_server
+from tests.conftest import live_server, load_seed_into
 from tests.throwaway_cluster import Cluster, throwaway_cluster
 
 HD1 = "HD1 1AA"
@@ -45,20 +44,6 @@ def cluster(settings: Settings) -> Iterator[tuple[Cluster, Settings]]:
         load_geography(local, report=lambda _: None)
         load_seed_into(local)
         yield cluster, local
-
-
-def load_seed_into(settings: Settings) -> None:
-    from app.db import create_api_engine
-    from app.register.seed import load_seed
-
-    async def seed() -> None:
-        engine = create_api_engine(settings)
-        try:
-            await load_seed(engine, settings.data_dir, lambda _: None)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(seed())
 
 
 def _get(client: httpx.Client, path: str, params: dict[str, str]) -> tuple[httpx.Response, float]:
