@@ -167,6 +167,14 @@ def _is_page(request: Request) -> bool:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, DBAPIError) and _sqlstate(exc) == QUERY_CANCELED:
+        log.warning("statement timeout on %s %s", request.method, request.url.path)
+        return error_response(
+            503,
+            "The request took too long and was stopped; try again, or ask for less.",
+            "statement_timeout",
+            {"Retry-After": RETRY_AFTER_S},
+        )
     if isinstance(exc, DBAPIError) and not _is_connection_problem(exc):
         return await _unexpected(request, exc)
     log.warning("database unavailable: %s.%s", type(exc).__module__, type(exc).__name__)
@@ -185,6 +193,18 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> JSON:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "Internal error; it has been logged.", "internal_error")
+
+
+QUERY_CANCELED = "57014"  # PostgreSQL's code for a statement cancelled by statement_timeout
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    """The PostgreSQL error code, from asyncpg (under SQLAlchemy's adapter) or psycopg."""
+    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None
 
 
 def _is_connection_problem(exc: DBAPIError) -> bool:

@@ -1,7 +1,7 @@
 """The database goes away while the service runs, on a throwaway cluster of the test's own:
 /health says degraded, requests fail fast with 503 (JSON for the API, HTML for pages), and within
 10 seconds of the database returning every request succeeds again, without a restart. Lookups,
-answered from memory, never stop."""
+answered from memory, never stop. A statement past the statement timeout is cancelled: 503 too."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from app.main import create_app
 from app.settings import Settings
 from tests.conftest import live_server, load_seed_into
 from tests.throwaway_cluster import Cluster, throwaway_cluster
@@ -100,3 +103,20 @@ def test_the_service_degrades_fast_and_heals_by_itself(
                 break
             assert time.monotonic() - back < 10, f"still failing 10 s after: {failing}"
             time.sleep(0.25)
+
+
+def test_a_statement_past_the_timeout_is_stopped_and_answered_503(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"statement_timeout_ms": 200}))
+
+    @app.get("/slow")
+    async def slow() -> None:
+        async with app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_sleep(5)"))
+
+    with TestClient(app) as client:
+        started = time.perf_counter()
+        response = client.get("/slow")
+    assert time.perf_counter() - started < 2  # cancelled by the server, not waited out
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert response.json()["code"] == "statement_timeout"
+    assert "pg_sleep" not in response.text
