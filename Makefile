@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 ASSETMAP := $(BIN)/assetmap
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/assetmap_test
 
-.PHONY: run test lint install fuzz clean-venv
+.PHONY: run test lint install fuzz soak clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: install
 
 fuzz: install
 	bash scripts/fuzz.sh
+
+# 64 connections for 60 s against lookup, nearest and caller on a server started like `make run`.
+soak: install
+	$(BIN)/python scripts/soak.py --start-server
 
 clean-venv:
 	rm -rf $(VENV)

@@ -29,7 +29,9 @@ class BootstrapError(RuntimeError):
     """Something the bootstrap cannot fix by itself; the message says what to do."""
 
 
-def _conninfo(url: URL, database: str | None = None) -> str:
+def conninfo(url: URL, database: str | None = None, with_password: bool = True) -> str:
+    """libpq's connection string for the URL (the password left out for command lines, where
+    anyone on the machine could read it; it goes in PGPASSWORD instead)."""
     parts = {
         "host": url.host or "127.0.0.1",
         "port": str(url.port or 5432),
@@ -37,14 +39,14 @@ def _conninfo(url: URL, database: str | None = None) -> str:
         "dbname": database or url.database or "postgres",
         "connect_timeout": "3",
     }
-    if url.password:
-        parts["password"] = url.password
+    if url.password and with_password:
+        parts["password"] = str(url.password)
     return " ".join(f"{key}='{value}'" for key, value in parts.items())
 
 
 def _try_connect(url: URL, database: str) -> tuple[psycopg.Connection | None, str]:
     try:
-        return psycopg.connect(_conninfo(url, database), autocommit=True), ""
+        return psycopg.connect(conninfo(url, database), autocommit=True), ""
     except psycopg.OperationalError as exc:
         return None, str(exc)
 
@@ -173,7 +175,7 @@ def _ensure_database(server: psycopg.Connection, name: str, report: Report) -> N
 
 
 def _ensure_postgis(url: URL, name: str, report: Report) -> str:
-    with psycopg.connect(_conninfo(url, name), autocommit=True) as conn:
+    with psycopg.connect(conninfo(url, name), autocommit=True) as conn:
         installed = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone()
         if not installed:
             report(f"creating extension postgis in {name}")
@@ -188,7 +190,7 @@ def _recorded_revision(server: psycopg.Connection, url: URL, name: str) -> str |
     exists = server.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
     if not exists:
         return None
-    with psycopg.connect(_conninfo(url, name), autocommit=True) as conn:
+    with psycopg.connect(conninfo(url, name), autocommit=True) as conn:
         if conn.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,):
             return None
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,7 +18,9 @@ T = TypeVar("T")
 cli = typer.Typer(
     help="Kirklees asset map: database, data loads, imports, keys, server.", no_args_is_help=True
 )
-db_cli = typer.Typer(help="The database: bootstrap, migrate.", no_args_is_help=True)
+db_cli = typer.Typer(
+    help="The database: bootstrap, migrate, back up, restore.", no_args_is_help=True
+)
 cli.add_typer(db_cli, name="db")
 
 
@@ -25,16 +28,23 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+@contextmanager
+def _exit_on(*errors: type[Exception]) -> Iterator[None]:
+    """An error the operator can act on: its message, and exit status 1 (no traceback)."""
+    try:
+        yield
+    except errors as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from exc
+
+
 @db_cli.command("bootstrap")
 def db_bootstrap() -> None:
     """Start PostgreSQL, install PostGIS, create the database and migrate (idempotent)."""
     from app.bootstrap import BootstrapError, bootstrap
 
-    try:
+    with _exit_on(BootstrapError):
         version = bootstrap(get_settings(), _say)
-    except BootstrapError as exc:
-        _say(f"error: {exc}")
-        raise typer.Exit(1) from exc
     _say(f"database ready (PostGIS {version})")
 
 
@@ -54,6 +64,31 @@ def db_downgrade(target: str = typer.Argument(..., help="Alembic revision, or 'b
     downgrade(get_settings(), target)
 
 
+@db_cli.command("dump")
+def db_dump(
+    file: Path = typer.Argument(..., dir_okay=False, help="Where to write the backup"),
+) -> None:
+    """Back up the whole database to FILE (pg_dump's custom format, the server's version)."""
+    from app.backup import BackupError, dump
+
+    with _exit_on(BackupError):
+        size = dump(get_settings(), file)
+    _say(f"wrote {file} ({size:,} bytes)")
+
+
+@db_cli.command("restore")
+def db_restore(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A file from `db dump`"),
+    force: bool = typer.Option(False, "--force", help="Replace a database that holds data"),
+) -> None:
+    """Restore FILE into the configured database, in one transaction (created when missing)."""
+    from app.backup import BackupError, restore
+
+    with _exit_on(BackupError):
+        restore(get_settings(), file, force)
+    _say(f"restored {file}")
+
+
 load_cli = typer.Typer(help="Load the data bundle (skipped when unchanged).", no_args_is_help=True)
 cli.add_typer(load_cli, name="load")
 
@@ -66,11 +101,8 @@ def load_geography(
     from boundaries.loader import load_geography as load
     from boundaries.spec import SpecError
 
-    try:
+    with _exit_on(SpecError):
         load(get_settings(), _say, force=force)
-    except SpecError as exc:
-        _say(f"error: {exc}")
-        raise typer.Exit(1) from exc
 
 
 @load_cli.command("seed")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from app.auth import get_principal
+from app.principal import Principal
 from app.settings import Settings
 
 
@@ -26,6 +29,7 @@ def create_api_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.pool_max_overflow,
         pool_timeout=settings.pool_timeout_s,
         pool_pre_ping=True,
+        hide_parameters=True,  # an error's text (logged) never carries a postcode or key
         connect_args={
             "timeout": settings.connect_timeout_s,
             "server_settings": {
@@ -39,10 +43,24 @@ def create_api_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+async def warm_pool(engine: AsyncEngine, connections: int) -> None:
+    """Open the pool's connections before the first request, each with PostGIS loaded: a new
+    server process is slow to answer its first spatial query, and a burst of callers at start-up
+    would otherwise queue behind them past the pool timeout. A database that is down is fine:
+    the pool fills itself later."""
+
+    async def one() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT postgis_lib_version()"))
+
+    await asyncio.gather(*(one() for _ in range(connections)), return_exceptions=True)
+
+
 def create_sync_engine(settings: Settings, **kwargs: object) -> Engine:
     """A psycopg 3 engine for the CLI, loaders and migrations."""
     return create_engine(
         database_url(settings, "psycopg"),
+        hide_parameters=True,
         connect_args={
             "connect_timeout": max(1, int(settings.connect_timeout_s)),
             "options": "-c jit=off",
@@ -58,7 +76,11 @@ def get_engine(request: Request) -> AsyncEngine:
 
 async def get_connection(
     engine: Annotated[AsyncEngine, Depends(get_engine)],
+    principal: Annotated[Principal, Depends(get_principal)],
 ) -> AsyncIterator[AsyncConnection]:
+    """The request's one connection. Taken after the caller's key is checked (on a connection
+    of its own, already given back), so a request never holds one connection while it waits for
+    another: under a burst that wait is a deadlock until the pool timeout."""
     async with engine.connect() as conn:
         yield conn
 

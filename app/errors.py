@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from app.responses import JSON
 
@@ -153,21 +154,57 @@ async def _http_error(_: Request, exc: Exception) -> JSON:
     return error_response(exc.status_code, detail, code, exc.headers)
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> JSON:
+DATABASE_UNAVAILABLE = "The database is unavailable; try again in a few seconds."
+RETRY_AFTER_S = "5"
+NOT_PAGES = ("/api/", "/ogc", "/health", "/openapi.json", "/static/")
+
+
+def _is_page(request: Request) -> bool:
+    """A person's browser asking for a page (not the API, and not a page's stylesheet)."""
+    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(
+        NOT_PAGES
+    )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, DBAPIError) and _sqlstate(exc) == QUERY_CANCELED:
+        log.warning("statement timeout on %s %s", request.method, request.url.path)
+        return error_response(
+            503,
+            "The request took too long and was stopped; try again, or ask for less.",
+            "statement_timeout",
+            {"Retry-After": RETRY_AFTER_S},
+        )
     if isinstance(exc, DBAPIError) and not _is_connection_problem(exc):
         return await _unexpected(request, exc)
-    log.warning("database unavailable: %s", type(exc).__name__)
-    return error_response(
-        503,
-        "The database is unavailable; try again in a few seconds.",
-        "database_unavailable",
-        {"Retry-After": "5"},
-    )
+    log.warning("database unavailable: %s.%s", type(exc).__module__, type(exc).__name__)
+    headers = {"Retry-After": RETRY_AFTER_S}
+    if _is_page(request):
+        from app.pages.templating import page  # the pages need the app; the API does not
+        from app.principal import ANONYMOUS
+
+        return page(
+            request, "unavailable.html", ANONYMOUS, 503, headers=headers,
+            title="Unavailable", page="unavailable",
+        )  # fmt: skip
+    return error_response(503, DATABASE_UNAVAILABLE, "database_unavailable", headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSON:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "Internal error; it has been logged.", "internal_error")
+
+
+QUERY_CANCELED = "57014"  # PostgreSQL's code for a statement cancelled by statement_timeout
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    """The PostgreSQL error code, from asyncpg (under SQLAlchemy's adapter) or psycopg."""
+    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None
 
 
 def _is_connection_problem(exc: DBAPIError) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app import __version__, openapi
 from app.attribution import ATTRIBUTION
 from app.compression import PageCompressionMiddleware
-from app.db import create_api_engine
+from app.db import create_api_engine, warm_pool
 from app.errors import ErrorBody, register_error_handlers
 from app.geo.boundary_index import BoundaryIndex
 from app.geo.geography import Geography
@@ -61,7 +61,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
     app.state.taxonomy = Taxonomy(engine)
     app.state.map_data = MapData(engine, app.state.geography)
+    await warm_pool(engine, settings.pool_size)
     try:
+        await app.state.taxonomy.load()
         await index.refresh()
     except Exception:  # the database may be down at start; the refresher keeps trying
         log.warning("boundary index not loaded at start-up; lookups use PostGIS until it is")

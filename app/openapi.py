@@ -38,7 +38,13 @@ def _complete(path: str, method: str, operation: dict[str, Any]) -> None:
     responses.setdefault("429", _error("Too many requests from this client", RETRY_AFTER))
     responses.setdefault("500", _error("Internal error (logged, never detailed)"))
     if path not in NO_DATABASE:
-        responses.setdefault("503", _error("The database is unavailable", RETRY_AFTER))
+        responses.setdefault(
+            "503",
+            _error(
+                "The database is unavailable, or the request ran past the statement timeout",
+                RETRY_AFTER,
+            ),
+        )
     if method in ("post", "put", "patch") or "requestBody" in operation:
         responses.setdefault("413", _error("The request body is too large"))
         responses.setdefault("400", _error("The request body could not be parsed"))

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
         "Map tiles: see the tile provider's terms", description="Shown with the basemap."
     )
     session_hours: float = Field(8, gt=0, description="How long a page sign-in lasts.")
+    secure_cookies: bool = Field(
+        False, description="Mark the sign-in cookie Secure (set it when TLS ends at a proxy)."
+    )
 
 
 @lru_cache

@@ -59,11 +59,16 @@ REGISTER_TABLES = "asset, organisation, api_key, audit_log, submission"
 @pytest.fixture(scope="session")
 def register(settings: Settings, geography: None, db: Engine) -> None:
     """A clean register holding only the real seed assets; tests add (and own) the rest."""
-    from app.register.seed import load_seed
-
     with db.begin() as conn:
         conn.execute(text(f"TRUNCATE {REGISTER_TABLES} RESTART IDENTITY CASCADE"))
         conn.execute(text("DELETE FROM data_load WHERE name = 'seed'"))
+
+    load_seed_into(settings)
+
+
+def load_seed_into(settings: Settings) -> None:
+    """The real seed assets (food banks, libraries, GP practices) into the settings' database."""
+    from app.register.seed import load_seed
 
     async def seed() -> None:
         engine = create_api_engine(settings)
@@ -135,15 +140,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def live_server(settings: Settings, **env: str) -> Iterator[str]:
+def live_server(settings: Settings, log_to: Path | None = None, **env: str) -> Iterator[str]:
     """The service as `make run` serves it (`assetmap serve`), on a free port, for clients that
-    need a real socket. Yields its base URL."""
+    need a real socket. Yields its base URL. `log_to`: a file that receives its stderr."""
     port = _free_port()
     environment = {**os.environ, "DATABASE_URL": settings.database_url, "LOG_LEVEL": "warning",
                    **env}  # fmt: skip
     command = [str(Path(sys.executable).parent / "assetmap"), "serve", "--port", str(port),
                "--workers", "1"]  # fmt: skip
-    process = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)
+    log = log_to.open("w") if log_to else subprocess.PIPE
+    process = subprocess.Popen(command, env=environment, stderr=log, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -165,3 +171,5 @@ def live_server(settings: Settings, **env: str) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if log_to:
+            log.close()  # type: ignore[union-attr]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.settings import Settings
+
 SAME_SITE = {"Origin": "http://testserver"}
 
 
@@ -65,3 +68,14 @@ def test_a_revoked_key_ends_its_page_session(client: TestClient, keys: dict[str,
     CliRunner().invoke(cli, ["keys", "revoke", key.split(".")[0]])
     assert "Editor or admin key" in client.get("/moderate").text
     client.cookies.clear()
+
+
+def test_the_sign_in_cookie_is_secure_when_tls_ends_at_a_proxy(
+    settings: Settings, keys: dict[str, str]
+) -> None:
+    behind_tls = settings.model_copy(update={"secure_cookies": True})
+    with TestClient(create_app(behind_tls)) as client:
+        signed = client.post("/signin", data={"key": keys["hub_worker"], "next": "/hub"},
+                             headers=SAME_SITE, follow_redirects=False)  # fmt: skip
+    cookie = signed.headers["set-cookie"].lower()
+    assert signed.status_code == 303 and "; secure" in cookie and "samesite=strict" in cookie

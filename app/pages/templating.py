@@ -31,11 +31,17 @@ templates.env.globals.update(attribution=ATTRIBUTION, marks=CATEGORY_MARKS, when
 
 
 def page(
-    request: Request, template: str, principal: Principal, status_code: int = 200, **context: Any
+    request: Request,
+    template: str,
+    principal: Principal,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
 ) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         template,
         {"principal": principal, "nonce": csp_nonce(request.scope), **context},
         status_code=status_code,
+        headers=headers,
     )

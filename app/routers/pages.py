@@ -87,9 +87,11 @@ async def sign_in(request: Request) -> Response:
         return RedirectResponse(f"{target}?signin=failed", status_code=303)
     token, _ = opened
     response = RedirectResponse(target, status_code=303)
+    settings = request.app.state.settings
+    secure = settings.secure_cookies or request.url.scheme == "https"
     response.set_cookie(
-        COOKIE, token, max_age=int(request.app.state.settings.session_hours * 3600),
-        httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/",
+        COOKIE, token, max_age=int(settings.session_hours * 3600),
+        httponly=True, samesite="strict", secure=secure, path="/",
     )  # fmt: skip
     return response
 

@@ -1,0 +1,122 @@
+"""The database goes away while the service runs, on a throwaway cluster of the test's own:
+/health says degraded, requests fail fast with 503 (JSON for the API, HTML for pages), and within
+10 seconds of the database returning every request succeeds again, without a restart. Lookups,
+answered from memory, never stop. A statement past the statement timeout is cancelled: 503 too."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import live_server, load_seed_into
+from tests.throwaway_cluster import Cluster, throwaway_cluster
+
+HD1 = "HD1 1AA"
+# Lookups are answered from the in-memory boundary index (postcodes included): they go on working.
+FROM_MEMORY = [
+    ("/api/lookup", {"postcode": HD1}),
+    ("/api/lookup", {"lat": "53.6484", "lon": "-1.7815"}),
+]
+API = [
+    ("/api/assets/nearest", {"postcode": HD1, "category": "library", "limit": "3"}),
+    ("/api/caller", {"postcode": HD1, "needs": "food_bank,gp_practice"}),
+    ("/api/assets", {"category": "library", "limit": "5"}),
+    ("/api/areas/ward/E05001390", {}),
+    ("/api/coverage", {"category": "food_bank", "layer": "hub"}),
+]
+PAGES = [("/hub", {"postcode": HD1}), ("/planner", {})]
+STATEMENT_TIMEOUT_S = 10
+
+
+@pytest.fixture(scope="module")
+def cluster(settings: Settings) -> Iterator[tuple[Cluster, Settings]]:
+    """A cluster with the schema, the real geography and the seed assets."""
+    from app.bootstrap import bootstrap
+    from boundaries.loader import load_geography
+
+    with throwaway_cluster() as cluster:
+        local = settings.model_copy(update={"database_url": cluster.url("assetmap_faults_test")})
+        bootstrap(local, report=lambda _: None)
+        load_geography(local, report=lambda _: None)
+        load_seed_into(local)
+        yield cluster, local
+
+
+def _get(client: httpx.Client, path: str, params: dict[str, str]) -> tuple[httpx.Response, float]:
+    started = time.perf_counter()
+    response = client.get(path, params=params, headers={"Accept": "text/html"} if path in
+                          dict(PAGES) else {})  # fmt: skip
+    return response, time.perf_counter() - started
+
+
+@pytest.mark.slow
+def test_the_service_degrades_fast_and_heals_by_itself(
+    cluster: tuple[Cluster, Settings],
+) -> None:
+    server, settings = cluster
+    with live_server(settings) as base, httpx.Client(base_url=base, timeout=30) as client:
+        for path, params in [*FROM_MEMORY, *API, *PAGES]:
+            response, _ = _get(client, path, params)
+            assert response.status_code == 200, (path, response.text[:300])
+        assert client.get("/health").json()["status"] == "ok"
+
+        server.stop()
+        health = client.get("/health")
+        assert health.status_code == 503
+        assert health.json() == {"status": "degraded", "database": "unavailable", "postgis": None}
+        assert client.get("/health/live").status_code == 200
+        for path, params in FROM_MEMORY:
+            response, took = _get(client, path, params)
+            assert response.status_code == 200 and response.json()["ward"]["name"] == "Newsome"
+        for path, params in API:
+            response, took = _get(client, path, params)
+            assert response.status_code == 503, (path, response.text[:300])
+            assert took < STATEMENT_TIMEOUT_S / 4, (path, took)
+            assert response.json() == {
+                "detail": "The database is unavailable; try again in a few seconds.",
+                "code": "database_unavailable",
+            }
+            assert int(response.headers["retry-after"]) >= 1
+        for path, params in PAGES:
+            response, took = _get(client, path, params)
+            assert response.status_code == 503, (path, response.text[:300])
+            assert took < STATEMENT_TIMEOUT_S / 4, (path, took)
+            assert response.headers["content-type"].startswith("text/html")
+            assert "database is unavailable" in response.text
+            assert "Traceback" not in response.text and "asyncpg" not in response.text
+
+        server.start()
+        back = time.monotonic()
+        while True:
+            answers = [_get(client, path, params)[0] for path, params in [*API, *PAGES]]
+            failing = [str(r.url) for r in answers if r.status_code != 200]
+            healthy = client.get("/health").status_code == 200
+            if healthy and not failing:
+                print(f"every request succeeds {time.monotonic() - back:.2f} s after the restart")
+                break
+            assert time.monotonic() - back < 10, f"still failing 10 s after: {failing}"
+            time.sleep(0.25)
+
+
+def test_a_statement_past_the_timeout_is_stopped_and_answered_503(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"statement_timeout_ms": 200}))
+
+    @app.get("/slow")
+    async def slow() -> None:
+        async with app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_sleep(5)"))
+
+    with TestClient(app) as client:
+        started = time.perf_counter()
+        response = client.get("/slow")
+    assert time.perf_counter() - started < 2  # cancelled by the server, not waited out
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert response.json()["code"] == "statement_timeout"
+    assert "pg_sleep" not in response.text
