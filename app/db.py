@@ -69,7 +69,7 @@ def create_sync_engine(settings: Settings, **kwargs: object) -> Engine:
     )
 
 
-def get_engine(request: Request) -> AsyncEngine:
+async def get_engine(request: Request) -> AsyncEngine:
     engine: AsyncEngine = request.app.state.engine
     return engine
 

@@ -18,7 +18,7 @@ from app.geo.postcodes import require_postcode
 from app.taxonomy import Taxonomy
 
 
-def get_geography(request: Request) -> Geography:
+async def get_geography(request: Request) -> Geography:
     geography: Geography = request.app.state.geography
     return geography
 
@@ -94,7 +94,7 @@ async def place_param(
 PlaceDep = Annotated[Place, Depends(place_param)]
 
 
-def get_taxonomy(request: Request) -> Taxonomy:
+async def get_taxonomy(request: Request) -> Taxonomy:
     taxonomy: Taxonomy = request.app.state.taxonomy
     return taxonomy
 
@@ -129,7 +129,7 @@ FormatParam = Annotated[
 STATUSES = ("active", "temporarily_closed", "closed", "archived")
 
 
-def statuses_param(
+async def statuses_param(
     status: Annotated[
         str | None,
         Query(
@@ -171,7 +171,7 @@ AtQuery = Annotated[
 ]
 
 
-def open_at_param(open_at: AtQuery = None) -> datetime | None:
+async def open_at_param(open_at: AtQuery = None) -> datetime | None:
     return _at(open_at, "open_at")
 
 
@@ -200,7 +200,7 @@ def parse_bbox(bbox: str, largest: float | None) -> tuple[float, float, float, f
     return west, south, east, north
 
 
-def bbox_param(
+async def bbox_param(
     request: Request,
     bbox: Annotated[str | None, Query(max_length=200, description=BBOX_HELP)] = None,
 ) -> tuple[float, float, float, float] | None:
@@ -249,7 +249,7 @@ QParam = Annotated[
 ]
 
 
-def common_filters(
+async def common_filters(
     request: Request,
     category: CategoriesDep,
     status: StatusesDep,
@@ -294,7 +294,7 @@ def _clean_q(q: str | None) -> str | None:
 CommonFiltersDep = Annotated[AssetFilter, Depends(common_filters)]
 
 
-def asset_filters(filters: CommonFiltersDep, area: AreaDep) -> AssetFilter:
+async def asset_filters(filters: CommonFiltersDep, area: AreaDep) -> AssetFilter:
     if area is not None:
         filters.area_id = area.id
     return filters
@@ -303,7 +303,7 @@ def asset_filters(filters: CommonFiltersDep, area: AreaDep) -> AssetFilter:
 AssetFiltersDep = Annotated[AssetFilter, Depends(asset_filters)]
 
 
-def at_param(
+async def at_param(
     at: Annotated[
         datetime | None,
         Query(description="When the call is about (ISO 8601, London time without an offset)"),
