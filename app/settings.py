@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         10_000, ge=100, description="Every statement the API runs is cancelled after this."
     )
     health_timeout_s: float = Field(2.0, gt=0)
+    pool_pre_ping: bool = Field(
+        False,
+        description="Test each pooled connection before use (one more round trip per request). "
+        "Off: a connection found dead fails its request with 503 and the whole pool is renewed.",
+    )
 
     # --- data -------------------------------------------------------------------------------
     data_dir: Path = Field(

@@ -216,10 +216,29 @@ def london_today() -> date:
 
 
 def state_of(rules_json: Any, exceptions_json: Any, moment: datetime) -> OpeningState:
-    """The opening state of an asset row (its rules and exceptions as the read query gives them)."""
-    return state_at(
-        rules_from_rows(_loads(rules_json)), closures_from_rows(_loads(exceptions_json)), moment
-    )
+    """The opening state of an asset row (its rules and exceptions as the read query gives them).
+
+    Hours in whole minutes give the same state all through a minute, so those states are cached
+    per (hours, minute): a nearest-support answer asks the same few dozen rows over and over."""
+    rules = tuple(rules_from_rows(_loads(rules_json)))
+    closures = tuple(closures_from_rows(_loads(exceptions_json)))
+    if not _whole_minutes(rules, closures):
+        return state_at(rules, closures, moment)
+    minute = london(moment).astimezone(UTC).replace(second=0, microsecond=0)
+    return _state_in_minute(rules, closures, minute)
+
+
+@lru_cache(maxsize=8192)
+def _state_in_minute(
+    rules: tuple[Rule, ...], closures: tuple[Closure, ...], minute: datetime
+) -> OpeningState:
+    return state_at(rules, closures, minute)
+
+
+def _whole_minutes(rules: Sequence[Rule], closures: Sequence[Closure]) -> bool:
+    times = [t for r in rules for t in (r.opens, r.closes)]
+    times += [t for c in closures for t in (c.opens, c.closes) if t is not None]
+    return all(t.second == 0 and t.microsecond == 0 for t in times)
 
 
 def _loads(value: Any) -> Any:
