@@ -177,14 +177,19 @@ async def list_assets(
     limit: int,
     offset: int,
 ) -> tuple[list[RowMapping], int]:
-    """A page of assets and the total that match."""
+    """A page of assets and the total that match: the matches are counted and ordered as narrow
+    rows, and only the page's rows are read in full (hours, organisation, service area)."""
     where, params = filters.where(principal)
     order = "a.name, a.id"
     if filters.q:
         order = "ts_rank(a.search, websearch_to_tsquery('english', :q)) DESC, a.name, a.id"
     sql = text(
-        f"SELECT {ASSET_COLUMNS}, count(*) OVER () AS total {ASSET_FROM} "
-        f"WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        f"""WITH page AS (
+            SELECT a.id, count(*) OVER () AS total, row_number() OVER (ORDER BY {order}) AS n
+            FROM asset a WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset)
+        SELECT {ASSET_COLUMNS}, page.total
+        {ASSET_FROM} JOIN page ON page.id = a.id
+        ORDER BY page.n"""
     )
     rows = (await conn.execute(sql, {**params, "limit": limit, "offset": offset})).mappings().all()
     if rows:

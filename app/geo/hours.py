@@ -211,6 +211,22 @@ def describe_hours(rules: Sequence[Rule], note: str | None = None) -> str:
     return f"{text}. {note}" if note else text
 
 
+def published_hours(rules_json: Any, note: str | None) -> tuple[list[dict[str, str]], str]:
+    """An asset row's weekly hours as items and in words. Many assets share their hours, and a
+    page of a hundred asks for the same few again and again: the work is cached per hours."""
+    rows = _loads(rules_json) or ()
+    opening, text = _published_hours(tuple(tuple(row) for row in rows), note)
+    return [dict(rule) for rule in opening], text
+
+
+@lru_cache(maxsize=4096)
+def _published_hours(
+    rows: tuple[tuple[Any, ...], ...], note: str | None
+) -> tuple[tuple[dict[str, str], ...], str]:
+    rules = rules_from_rows(rows)
+    return tuple(rule.as_dict() for rule in rules), describe_hours(rules, note)
+
+
 def london_today() -> date:
     return datetime.now(LONDON).date()
 
