@@ -20,11 +20,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.geo.areas import LAYER_NAMES, area_summary
+from app.geo.cell_grid import CellGrid
 from app.geo.postcodes import PostcodePlace
 
 log = logging.getLogger("assetmap.geo")
 
 Areas = dict[str, dict[str, Any] | None]
+GRID_STEP_DEGREES = 0.001  # cells about 65 m by 110 m in Kirklees
 
 
 @dataclass
@@ -46,6 +48,7 @@ class StackedIndex:
     piece_layer: np.ndarray = field(init=False)  # position in `layers` of each piece
     piece_area: np.ndarray = field(init=False)
     tree: shapely.STRtree = field(init=False)
+    grid: CellGrid = field(init=False)
 
     def __post_init__(self) -> None:
         self.pieces = np.concatenate([layer.pieces for layer in self.layers])
@@ -55,9 +58,18 @@ class StackedIndex:
         self.piece_area = np.concatenate([layer.piece_area for layer in self.layers])
         shapely.prepare(self.pieces)
         self.tree = shapely.STRtree(self.pieces)
+        self.grid = CellGrid.build(
+            self.pieces, self.piece_layer, self.piece_area, len(self.layers), GRID_STEP_DEGREES
+        )
 
     def area_at(self, x: float, y: float) -> list[int]:
         """For each layer, the index of the area containing (x, y), or -1."""
+        cell = self.grid.one_cell(x, y)
+        if cell < 0:
+            return [-1] * len(self.layers)
+        if self.grid.whole[cell]:
+            answer: list[int] = self.grid.cells[:, cell].tolist()
+            return answer
         found = [-1] * len(self.layers)
         candidates = self.tree.query(shapely.points(x, y))
         if candidates.size:
@@ -70,18 +82,28 @@ class StackedIndex:
         return found
 
     def areas_at(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-        """Area index per layer (rows) and point (columns), -1 where none, vectorised."""
+        """Area index per layer (rows) and point (columns), -1 where none, vectorised: from the
+        grid where a point's cell answers every layer, else by the exact test."""
+        result = np.full((len(self.layers), xs.shape[0]), -1, dtype=np.int64)
+        cell = self.grid.cell_of(xs, ys)
+        known = cell >= 0
+        whole = np.zeros(xs.shape[0], dtype=bool)
+        whole[known] = self.grid.whole[cell[known]]
+        result[:, whole] = self.grid.cells[:, cell[whole]]
+        exact = np.flatnonzero(known & ~whole)
+        if exact.size:
+            result[:, exact] = self._exact(xs[exact], ys[exact])
+        return result
+
+    def _exact(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """The containment test against the pieces, for points known to be finite."""
         none = np.iinfo(np.int64).max
         result = np.full((len(self.layers), xs.shape[0]), none, dtype=np.int64)
-        valid = np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))
-        if valid.size:
-            point_i, piece_i = self.tree.query(shapely.points(xs[valid], ys[valid]))
-            inside = shapely.intersects_xy(
-                self.pieces[piece_i], xs[valid][point_i], ys[valid][point_i]
-            )
-            point_i, piece_i = valid[point_i[inside]], piece_i[inside]
-            # the lowest area index (= lowest code) per layer and point
-            np.minimum.at(result, (self.piece_layer[piece_i], point_i), self.piece_area[piece_i])
+        point_i, piece_i = self.tree.query(shapely.points(xs, ys))
+        inside = shapely.intersects_xy(self.pieces[piece_i], xs[point_i], ys[point_i])
+        point_i, piece_i = point_i[inside], piece_i[inside]
+        # the lowest area index (= lowest code) per layer and point
+        np.minimum.at(result, (self.piece_layer[piece_i], point_i), self.piece_area[piece_i])
         result[result == none] = -1
         return result
 

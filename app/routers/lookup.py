@@ -109,12 +109,13 @@ async def lookup_bulk(
     request: Request, geography: GeographyDep, vintage: VintageParam = None
 ) -> Response:
     limit = request.app.state.settings.bulk_max_items
-    items, as_csv = await _read_items(request, limit)
-    geography.check_vintage(vintage)
-    planned = bulk.plan(items, await geography.postcode_book())
-    lats, lons = bulk.coordinates(planned)
-    areas = await geography.areas_of_points(lats, lons, vintage)
-    rows = bulk.results(planned, areas)
-    if as_csv or "text/csv" in request.headers.get("accept", ""):
-        return Response(bulk.to_csv(rows), media_type="text/csv; charset=utf-8")
-    return JSON({"items": rows})
+    with bulk.collector_paused():
+        items, as_csv = await _read_items(request, limit)
+        geography.check_vintage(vintage)
+        planned = bulk.plan(items, await geography.postcode_book())
+        lats, lons = bulk.coordinates(planned)
+        areas = await geography.areas_of_points(lats, lons, vintage)
+        rows = bulk.results(planned, areas)
+        if as_csv or "text/csv" in request.headers.get("accept", ""):
+            return Response(bulk.to_csv(rows), media_type="text/csv; charset=utf-8")
+        return JSON({"items": rows})
