@@ -34,9 +34,10 @@ class Settings(BaseSettings):
     )
     health_timeout_s: float = Field(2.0, gt=0)
     pool_pre_ping: bool = Field(
-        False,
-        description="Test each pooled connection before use (one more round trip per request). "
-        "Off: a connection found dead fails its request with 503 and the whole pool is renewed.",
+        True,
+        description="Test each pooled connection before use (one short round trip): after a "
+        "database restart no request fails. Off saves the round trip; then a dead connection "
+        "fails one request per worker (503) and the pool is renewed.",
     )
 
     # --- data -------------------------------------------------------------------------------
