@@ -164,7 +164,7 @@ class Snapshot:
         by_layer: dict[str, list[dict[str, Any] | None]] = {}
         for index, found in zip(stacked.layers, hits, strict=True):
             summaries: list[dict[str, Any] | None] = [*index.summaries, None]
-            by_layer[index.name] = [summaries[i] for i in found.tolist()]  # -1 → None
+            by_layer[index.name] = list(map(summaries.__getitem__, found.tolist()))  # -1: None
         return by_layer
 
 

@@ -135,34 +135,25 @@ def plan(items: Sequence[Any], postcodes: Mapping[str, PostcodePlace]) -> BulkIn
     return _plan_points(items) or _plan_rows(items, postcodes)
 
 
-POINT_KEYS = frozenset({"id", "lat", "lon"})
-
-
 def _plan_points(items: Sequence[Any]) -> BulkInput | None:
     """The usual shape, checked as whole columns: every item `{id, lat, lon}` with numbers in
     range. Anything else (a postcode, a grid reference, one bad row) goes row by row instead."""
     try:
-        if not all(type(item) is dict and item.keys() == POINT_KEYS for item in items):
-            return None
+        ids = [item["id"] for item in items]
         lats = [item["lat"] for item in items]
         lons = [item["lon"] for item in items]
-    except (AttributeError, KeyError):
+        # each item has these three keys; the sizes add up only if none has another
+        if sum(map(len, items)) != 3 * len(items):
+            return None
+    except (KeyError, TypeError, IndexError):
         return None
-    if not all(type(v) in (int, float) for v in lats) or not all(
-        type(v) in (int, float) for v in lons
-    ):
+    if not set(map(type, lats)) | set(map(type, lons)) <= {int, float}:  # not bool, not text
         return None
     lat, lon = np.asarray(lats, dtype=float), np.asarray(lons, dtype=float)
     if not (np.all(np.abs(lat) <= 90) and np.all(np.abs(lon) <= 180)):  # NaN fails too
         return None
     count = len(items)
-    return BulkInput(
-        ids=[item["id"] for item in items],
-        postcodes=[None] * count,
-        lats=lats,
-        lons=lons,
-        errors=[None] * count,
-    )
+    return BulkInput(ids=ids, postcodes=[None] * count, lats=lats, lons=lons, errors=[None] * count)
 
 
 def _plan_rows(items: Sequence[Any], postcodes: Mapping[str, PostcodePlace]) -> BulkInput:
