@@ -90,11 +90,21 @@ async def get_connection(
     another: under a burst that wait is a deadlock until the pool timeout.
 
     A read runs in autocommit (each statement its own snapshot), sparing the BEGIN and ROLLBACK
-    round trips; writes open their own transactions (`engine.begin()`, sessions)."""
-    async with engine.connect() as conn:
-        if request.method in READ_METHODS:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-        yield conn
+    round trips; writes open their own transactions (`engine.begin()`, sessions).
+
+    Requests wait for a connection in a first-come, first-served queue as large as the pool: the
+    pool's own wait lets a newcomer take a connection just freed, so under a burst one request
+    could starve past the pool timeout while later ones were served."""
+    queue: asyncio.Semaphore = request.app.state.connection_queue
+    async with asyncio.timeout(request.app.state.settings.pool_timeout_s):
+        await queue.acquire()  # past the timeout: TimeoutError, answered 503 like the pool's
+    try:
+        async with engine.connect() as conn:
+            if request.method in READ_METHODS:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+    finally:
+        queue.release()
 
 
 Connection = Annotated[AsyncConnection, Depends(get_connection)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -61,6 +62,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
     app.state.taxonomy = Taxonomy(engine)
     app.state.map_data = MapData(engine, app.state.geography)
+    # requests queue here, first come first served, rather than race for the pool's next free
+    # connection (where, under a burst, an unlucky one could wait past the pool timeout)
+    app.state.connection_queue = asyncio.Semaphore(settings.pool_size + settings.pool_max_overflow)
     await warm_pool(engine, settings.pool_size)
     try:
         await app.state.taxonomy.load()
