@@ -126,14 +126,23 @@ PER_NEED_SQL = """
          ORDER BY a.place_bng <-> {point}
          LIMIT :per_need)
         UNION ALL
-        (SELECT true, {columns}, ST_Distance(a.place_bng, {point})
-         {source}
-         WHERE a.category = need.category AND {where} AND {open_where}
-           AND ST_DWithin(a.place_bng, {point}, :open_within_m)
-         ORDER BY a.place_bng <-> {point}
+        -- among the category's nearest :open_scan (walked in index order, never sorted whole),
+        -- those that may be open, nearest first
+        (SELECT true, {columns}, near.distance_m
+         FROM (SELECT a.id, ST_Distance(a.place_bng, {point}) AS distance_m
+               FROM asset a
+               WHERE a.category = need.category AND {where}
+               ORDER BY a.place_bng <-> {point}
+               LIMIT :open_scan) near
+         JOIN asset a ON a.id = near.id
+         JOIN category c ON c.code = a.category
+         LEFT JOIN organisation o ON o.id = a.organisation_id
+         WHERE {open_where} AND near.distance_m <= :open_within_m
+         ORDER BY near.distance_m
          LIMIT :open_per_need)
     ) x
 """
+OPEN_SCAN = 100  # how far down each category's nearest the open search looks
 
 
 @dataclass(frozen=True)
@@ -169,7 +178,8 @@ async def nearest_per_need(
         {**params, **open_params, "needs": list(needs), "easting": easting,
          "northing": northing, "per_need": per_need,
          # a few spare: `may_be_open` lets through some that turn out closed (bank holidays)
-         "open_per_need": open_per_need * 2, "open_within_m": open_within_m},
+         "open_per_need": open_per_need * 2, "open_within_m": open_within_m,
+         "open_scan": OPEN_SCAN},
     )  # fmt: skip
     nearest: dict[str, list[Found]] = {need: [] for need in needs}
     open_nearby: dict[str, list[Found]] = {need: [] for need in needs}
