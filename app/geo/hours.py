@@ -234,20 +234,32 @@ def london_today() -> date:
 def state_of(rules_json: Any, exceptions_json: Any, moment: datetime) -> OpeningState:
     """The opening state of an asset row (its rules and exceptions as the read query gives them).
 
-    Hours in whole minutes give the same state all through a minute, so those states are cached
-    per (hours, minute): a nearest-support answer asks the same few dozen rows over and over."""
-    rules = tuple(rules_from_rows(_loads(rules_json)))
-    closures = tuple(closures_from_rows(_loads(exceptions_json)))
-    if not _whole_minutes(rules, closures):
+    Hours in whole minutes give the same state all through a minute, so states are cached per
+    (hours as given, minute): a nearest-support answer asks the same few dozen rows over and
+    over, and many assets share their hours."""
+    rules_key = tuple(map(tuple, _loads(rules_json) or ()))
+    closures_key = tuple(tuple(row.items()) for row in _loads(exceptions_json) or ())
+    state = _state_in_minute(rules_key, closures_key, _minute(moment))
+    if state is None:  # hours with seconds in them: evaluated at the moment itself
+        rules, closures = rules_from_rows(rules_key), closures_from_rows(map(dict, closures_key))
         return state_at(rules, closures, moment)
-    minute = london(moment).astimezone(UTC).replace(second=0, microsecond=0)
-    return _state_in_minute(rules, closures, minute)
+    return state
+
+
+@lru_cache(maxsize=256)
+def _minute(moment: datetime) -> datetime:
+    return london(moment).astimezone(UTC).replace(second=0, microsecond=0)
 
 
 @lru_cache(maxsize=8192)
 def _state_in_minute(
-    rules: tuple[Rule, ...], closures: tuple[Closure, ...], minute: datetime
-) -> OpeningState:
+    rules_key: tuple[tuple[Any, ...], ...],
+    closures_key: tuple[tuple[tuple[str, Any], ...], ...],
+    minute: datetime,
+) -> OpeningState | None:
+    rules, closures = rules_from_rows(rules_key), closures_from_rows(map(dict, closures_key))
+    if not _whole_minutes(rules, closures):
+        return None
     return state_at(rules, closures, minute)
 
 
