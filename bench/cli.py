@@ -1,0 +1,269 @@
+"""`python -m bench`: prepares the benchmark databases, serves them like `make run`, measures,
+writes bench/results.json and the table in docs/performance.md.
+
+    python -m bench                         # everything (make bench)
+    python -m bench --only lookup,caller    # a subset, merged into the existing results
+    python -m bench --smoke --out /tmp/r.json   # tiny sizes, seconds, for the test suite
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from bench import bulk, page, report, servers, suites, synthetic
+from bench.config import BENCHMARKS, DOCS, RESULTS, Plan, plan_for
+from bench.load import LoadFailed, load_settings
+from bench.machine import describe
+from bench.places import District, live_postcodes
+
+MAIN_BENCHES = {"lookup", "caller", "bulk", "ogc", "clusters", "page"}
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help=f"Comma-separated subset of {','.join(BENCHMARKS)}")
+    parser.add_argument("--smoke", action="store_true", help="Tiny sizes and 1 s runs (tests)")
+    parser.add_argument("--out", type=Path, help="Results file (default bench/results.json)")
+    parser.add_argument("--duration", type=float, help="Seconds per measured run")
+    parser.add_argument("--client", choices=["auto", "wrk", "python"], help="Load client")
+    args = parser.parse_args(argv)
+    args.benches = set(BENCHMARKS if not args.only else args.only.split(","))
+    unknown = args.benches - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
+    if args.smoke and (args.out is None or args.out.resolve() == RESULTS):
+        parser.error("--smoke writes to a file given with --out, never bench/results.json")
+    args.out = args.out or RESULTS
+    return args
+
+
+class Run:
+    """What one run gathers: raw figures, ratios, skips, failures and timings."""
+
+    def __init__(self) -> None:
+        self.raw: dict[str, Any] = {}
+        self.ratios: dict[str, float | None] = {}
+        self.skipped: dict[str, str] = {}
+        self.failed: dict[str, str] = {}
+        self.durations: dict[str, float] = {}
+        self.done: list[str] = []
+
+    @contextmanager
+    def bench(self, name: str) -> Iterator[None]:
+        """Times a benchmark; a failure is recorded (and fails the run at the end), not raised."""
+        say(f"== {name}")
+        began = time.perf_counter()
+        try:
+            yield
+            self.done.append(name)
+        except (LoadFailed, RuntimeError, OSError) as exc:
+            self.failed[name] = str(exc)
+            say(f"!! {name} failed: {exc}")
+        finally:
+            self.durations[name] = round(time.perf_counter() - began, 1)
+
+    def ratio(self, key: str, compute: Callable[[], float]) -> None:
+        try:
+            value = compute()
+        except (KeyError, ZeroDivisionError) as exc:
+            self.skipped[key] = f"not measured: {exc}"
+            return
+        self.ratios[key] = round(value, 4)
+
+
+def run(plan: Plan, benches: set[str]) -> dict[str, Any]:
+    started = time.perf_counter()
+    load = load_settings(plan)
+    result = Run()
+    sizes = ({plan.main_size} if benches & MAIN_BENCHES else set()) | (
+        {"10k", "1m"} if "nearest" in benches else set()
+    )
+    databases: dict[str, Any] = {}
+    with result.bench("prepare"):
+        for size in sorted(sizes, key=lambda s: plan.sizes[s]):
+            if plan.databases[size] in {m["database"] for m in databases.values()}:
+                databases[size] = next(
+                    m for m in databases.values() if m["database"] == plan.databases[size]
+                )
+                continue
+            meta = synthetic.prepare(plan.url(size), plan.sizes[size], plan.seed, say)
+            databases[size] = {**meta, "database": plan.databases[size]}
+    if "prepare" in result.failed:
+        raise SystemExit(f"the benchmark databases could not be prepared: {result.failed}")
+    result.raw["databases"] = databases
+    if "1m" in databases:
+        result.ratios["load_1m_assets_s"] = databases["1m"]["load_s"]
+
+    main_url = plan.url(plan.main_size if plan.main_size in sizes else next(iter(sizes)))
+    rng = np.random.default_rng(plan.seed)
+    with psycopg.connect(main_url) as conn:
+        district = District.read(conn)
+        postcodes = live_postcodes(conn, plan.sample_places, plan.seed)
+    lon, lat = district.sample_lonlat(plan.sample_places, rng)
+    boxes = district.boxes(plan.ogc_boxes, plan.ogc_box_m, rng)
+    bulk_lon, bulk_lat = district.sample_lonlat(plan.bulk_points, rng)
+
+    if benches & MAIN_BENCHES:
+        with servers.assetmap(plan.url(plan.main_size)) as base:
+            _main_benches(
+                plan,
+                benches,
+                load,
+                result,
+                base,
+                (lon, lat),
+                postcodes,
+                boxes,
+                district,
+                (bulk_lon, bulk_lat),
+            )
+    if "bulk" in benches and "bulk" not in result.failed:
+        with result.bench("bulk geopandas"):
+            layers = bulk.read_layers(plan.url(plan.main_size))
+            result.raw["bulk_geopandas"] = bulk.geopandas_baseline(
+                layers, bulk_lon, bulk_lat, plan.bulk_repeats
+            )
+        result.ratio(
+            "bulk_vs_geopandas_ratio",
+            lambda: result.raw["bulk_http"]["median_s"] / result.raw["bulk_geopandas"]["median_s"],
+        )
+    if "nearest" in benches:
+        _nearest(plan, load, result, lon, lat)
+
+    output: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "smoke" if plan.smoke else "full",
+        "machine": describe(main_url),
+        "method": {
+            "client": load.client,
+            "threads": load.threads,
+            "connections": load.connections,
+            "duration_s": load.duration_s,
+            "warmup_s": load.warmup_s,
+            "sizes": plan.sizes,
+            "databases": plan.databases,
+            "bulk_points": plan.bulk_points,
+            "bulk_repeats": plan.bulk_repeats,
+            "sample_places": plan.sample_places,
+            "ogc_boxes": plan.ogc_boxes,
+            "ogc_box_m": plan.ogc_box_m,
+            "ogc_limit": plan.ogc_limit,
+            "throughput_database": plan.databases[plan.main_size],
+            "nearest_key": "the worse (larger) of the plain and the category=food_bank ratio",
+        },
+        **result.ratios,
+        "raw": result.raw,
+        "skipped": result.skipped,
+        "failed": result.failed,
+        "durations_s": result.durations,
+        "ratios_done": [k for k, v in result.ratios.items() if v is not None],
+        "benches_done": result.done,
+        "bench_wall_s": round(time.perf_counter() - started, 1),
+    }
+    return output
+
+
+def _main_benches(
+    plan: Plan,
+    benches: set[str],
+    load: Any,
+    result: Run,
+    base: str,
+    points: tuple[np.ndarray, np.ndarray],
+    postcodes: list[str],
+    boxes: list[Any],
+    district: District,
+    bulk_points: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Everything measured on the main (100k) server."""
+    raw = result.raw
+    if benches & {"lookup", "caller"}:
+        with result.bench("lookup, caller"):
+            raw.update(suites.throughput(base, load, *points, postcodes, benches))
+            trivial = suites.trivial_rate(raw)
+            for name in ("lookup", "caller"):
+                if name in benches:
+                    rate = raw[name]["requests_per_s"]
+                    result.ratios[f"{name}_vs_trivial_ratio"] = round(rate / trivial, 4)
+    if "clusters" in benches:
+        with result.bench("clusters"):
+            raw.update(suites.clusters(base, load, district.bbox_lonlat()))
+    if "page" in benches:
+        with result.bench("page"):
+            raw["page"] = page.weigh(base)
+    if "ogc" in benches:
+        with result.bench("ogc"):
+            ogc_raw, skipped = suites.ogc(
+                base, plan.url(plan.main_size), load, boxes, plan.ogc_limit, not plan.smoke
+            )
+            raw.update(ogc_raw)
+            if skipped:
+                result.skipped["ogc_items_vs_tipg_ratio"] = skipped
+                result.ratios["ogc_items_vs_tipg_ratio"] = None
+            else:
+                result.ratio(
+                    "ogc_items_vs_tipg_ratio",
+                    lambda: raw["ogc_ours"]["items_per_s"] / raw["ogc_tipg"]["items_per_s"],
+                )
+    if "bulk" in benches:
+        with result.bench("bulk"):
+            raw["bulk_http"] = bulk.over_http(base, *bulk_points, plan.bulk_repeats)
+
+
+def _nearest(plan: Plan, load: Any, result: Run, lon: np.ndarray, lat: np.ndarray) -> None:
+    """Both sizes served at once (only the one under load works), measured back to back."""
+    with result.bench("nearest"), ExitStack() as stack:
+        bases: dict[str, str] = {}
+        for size in ("10k", "1m"):
+            same = [s for s in bases if plan.databases[s] == plan.databases[size]]
+            bases[size] = (
+                bases[same[0]] if same else stack.enter_context(servers.assetmap(plan.url(size)))
+            )
+        result.raw.update(suites.nearest(bases, load, lon, lat))
+    raw = result.raw
+    for name in ("nearest", f"nearest_{suites.NEAREST_CATEGORY}"):
+        key = "plain" if name == "nearest" else suites.NEAREST_CATEGORY
+
+        def p50_ratio(n: str = name) -> float:
+            return float(raw[f"{n}_1m"]["p50_ms"] / raw[f"{n}_10k"]["p50_ms"])
+
+        result.ratio(f"nearest_{key}_1m_vs_10k_p50_ratio", p50_ratio)
+    both = [
+        result.ratios.get(f"nearest_{k}_1m_vs_10k_p50_ratio")
+        for k in ("plain", suites.NEAREST_CATEGORY)
+    ]
+    if all(v is not None for v in both):
+        result.ratios["nearest_1m_vs_10k_p50_ratio"] = max(v for v in both if v is not None)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    plan = plan_for(args.smoke, args.duration, args.client)
+    fresh = run(plan, args.benches)
+    results = report.merge(report.read(args.out) if args.only else {}, fresh)
+    report.write(args.out, results)
+    if args.out.resolve() == RESULTS.resolve():
+        report.update_docs(DOCS, results)
+        say(f"wrote {args.out} and {DOCS}")
+    else:
+        args.out.with_suffix(".md").write_text(report.markdown(results) + "\n")
+        say(f"wrote {args.out}")
+    for key, target in results["targets"].items():
+        say(f"{key}: {target['value']} (target {target['target']}, met: {target['met']})")
+    if results["failed"]:
+        say(f"FAILED: {', '.join(results['failed'])}")
+        sys.exit(1)

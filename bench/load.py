@@ -1,0 +1,144 @@
+"""One throughput measurement: a warm-up run (not counted), then a measured run, with wrk and
+bench/wrk.lua when wrk is installed, else the Python client (bench/client.py), each in its own
+process, at a fixed concurrency. Any non-2xx answer or socket error fails the measurement."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.config import Plan
+
+LUA = Path(__file__).with_name("wrk.lua")
+CHECKED_PATHS = 5
+
+
+class LoadFailed(RuntimeError):
+    """Non-2xx answers or socket errors: the figures would not be the route's."""
+
+
+@dataclass(frozen=True)
+class Load:
+    client: str
+    threads: int
+    connections: int
+    duration_s: float
+    warmup_s: float
+
+
+def load_settings(plan: Plan) -> Load:
+    client = plan.client
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") else "python"
+    if client == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk), or use --client python")
+    return Load(client, plan.threads, plan.connections, plan.duration_s, plan.warmup_s)
+
+
+def check_paths(base: str, paths: list[str]) -> None:
+    """A few of the paths answer 200 before the clock starts (a 4xx would make a fast lie)."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for path in paths[:CHECKED_PATHS]:
+            answer = client.get(path)
+            if answer.status_code != 200:
+                raise LoadFailed(f"GET {path} answered {answer.status_code}: {answer.text[:300]}")
+
+
+def measure(base: str, paths: list[str], load: Load, label: str) -> dict[str, Any]:
+    """Requests/s and latency percentiles of GET `paths` (walked in order, wrapping)."""
+    check_paths(base, paths)
+    with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as f:
+        f.write("\n".join(paths) + "\n")
+        file = Path(f.name)
+    try:
+        figures = _run(base, file, load)
+    finally:
+        file.unlink()
+    seconds = figures["duration_us"] / 1e6
+    socket_errors = figures.get("socket_errors", 0) + sum(
+        figures.get(k, 0) for k in ("connect_errors", "read_errors", "write_errors", "timeouts")
+    )
+    result = {
+        "requests": figures["requests"],
+        "seconds": round(seconds, 2),
+        "requests_per_s": round(figures["requests"] / seconds, 1) if seconds else 0.0,
+        "p50_ms": round(figures["p50_us"] / 1000, 2),
+        "p95_ms": round(figures["p95_us"] / 1000, 2),
+        "p99_ms": round(figures["p99_us"] / 1000, 2),
+        "max_ms": round(figures["max_us"] / 1000, 2),
+        "mean_ms": round(figures["mean_us"] / 1000, 2),
+        "response_bytes": figures.get("bytes", 0),
+        "non_2xx": figures["status_errors"],
+        "socket_errors": socket_errors,
+        "client": load.client,
+        "connections": load.connections,
+        "paths": len(paths),
+    }
+    print(
+        f"  {label}: {result['requests_per_s']:,.0f} req/s, p50 {result['p50_ms']} ms, "
+        f"p99 {result['p99_ms']} ms, {result['non_2xx']} non-2xx, {socket_errors} socket errors",
+        file=sys.stderr,
+        flush=True,
+    )
+    if result["non_2xx"] or socket_errors or not result["requests"]:
+        raise LoadFailed(
+            f"{label}: {result['non_2xx']} non-2xx answers and {socket_errors} socket errors "
+            f"in {result['requests']} requests"
+        )
+    return result
+
+
+def _run(base: str, paths: Path, load: Load) -> dict[str, Any]:
+    """The warm-up (wrk: a run of its own) and the measured run; the measured run's figures."""
+    if load.client == "wrk":
+
+        def wrk(seconds: float) -> list[str]:
+            return [
+                "wrk",
+                f"-t{load.threads}",
+                f"-c{load.connections}",
+                f"-d{seconds:g}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(LUA),
+                base,
+                "--",
+                str(paths),
+            ]
+
+        if load.warmup_s > 0:
+            subprocess.run(wrk(load.warmup_s), capture_output=True, timeout=load.warmup_s + 60)
+        command = wrk(load.duration_s)
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "bench.client",
+            str(paths),
+            "--base",
+            base,
+            "--connections",
+            str(load.connections),
+            "--duration",
+            str(load.duration_s),
+            "--warmup",
+            str(load.warmup_s),
+        ]
+    timeout = load.warmup_s + load.duration_s + 60
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            figures: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
+            return figures
+    raise LoadFailed(
+        f"{command[0]} printed no figures:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+    )

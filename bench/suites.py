@@ -1,0 +1,144 @@
+"""The benchmarks, each a function of a running server that returns raw figures; the ratios are
+computed in bench.cli from what they return."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import numpy as np
+
+from bench import tipg
+from bench.load import Load, LoadFailed, measure
+
+CALLER_NEEDS = "food_bank,library,gp_practice"
+NEAREST_CATEGORY = "food_bank"
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def point_paths(path: str, lon: np.ndarray, lat: np.ndarray, **extra: str) -> list[str]:
+    return [
+        f"{path}?{urlencode({'lat': f'{y:.6f}', 'lon': f'{x:.6f}', **extra})}"
+        for x, y in zip(lon, lat, strict=True)
+    ]
+
+
+def throughput(
+    base: str, load: Load, lon: np.ndarray, lat: np.ndarray, postcodes: list[str], which: set[str]
+) -> dict[str, Any]:
+    """/health/live, then lookup and caller, then /health/live again: the trivial rate is the
+    mean of the two, so a machine that got busier or quieter meanwhile shows in both."""
+    raw: dict[str, Any] = {"trivial": measure(base, ["/health/live"], load, "trivial")}
+    if "lookup" in which:
+        raw["lookup"] = measure(base, point_paths("/api/lookup", lon, lat), load, "lookup")
+    if "caller" in which:
+        paths = [
+            f"/api/caller?{urlencode({'postcode': p, 'needs': CALLER_NEEDS})}" for p in postcodes
+        ]
+        raw["caller"] = measure(base, paths, load, "caller")
+    raw["trivial_again"] = measure(base, ["/health/live"], load, "trivial again")
+    return raw
+
+
+def trivial_rate(raw: dict[str, Any]) -> float:
+    return statistics.mean(raw[k]["requests_per_s"] for k in ("trivial", "trivial_again"))
+
+
+def nearest(bases: dict[str, str], load: Load, lon: np.ndarray, lat: np.ndarray) -> dict[str, Any]:
+    """The same points against each size, plain and with a category, sizes back to back."""
+    raw: dict[str, Any] = {}
+    for name, extra in (
+        ("nearest", {}),
+        (f"nearest_{NEAREST_CATEGORY}", {"category": NEAREST_CATEGORY}),
+    ):
+        paths = point_paths("/api/assets/nearest", lon, lat, limit="10", **extra)
+        for size, base in bases.items():
+            raw[f"{name}_{size}"] = measure(base, paths, load, f"{name} {size}")
+    return raw
+
+
+CLUSTERS_CONNECTIONS = 4
+
+
+def clusters(base: str, load: Load, bbox: tuple[float, ...], zoom: int = 11) -> dict[str, Any]:
+    """The whole district in one map view: a heavy request, so a few map users at once (4
+    connections), not the 32 of the hot paths."""
+    load = replace(load, connections=min(load.connections, CLUSTERS_CONNECTIONS))
+    path = f"/api/assets/clusters?{urlencode({'bbox': ','.join(map(str, bbox)), 'zoom': zoom})}"
+    return {"clusters": {**measure(base, [path], load, "clusters"), "path": path}}
+
+
+def _feature_counts(base: str, paths: list[str]) -> list[tuple[int, int | None]]:
+    """(features, numberMatched) of each page."""
+    counts = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for path in paths:
+            answer = client.get(path)
+            if answer.status_code != 200:
+                raise LoadFailed(f"GET {path} answered {answer.status_code}: {answer.text[:300]}")
+            page = answer.json()
+            counts.append((len(page["features"]), page.get("numberMatched")))
+    return counts
+
+
+def ogc(
+    base: str,
+    database_url: str,
+    load: Load,
+    boxes: list[tuple[float, ...]],
+    limit: int,
+    with_tipg: bool,
+) -> tuple[dict[str, Any], str | None]:
+    """Items/s of the same bbox pages from our OGC API and from tipg over the same rows; every
+    page must hold the same number of features from both. numberMatched may differ by a point
+    lying within float rounding of a box edge (ours filters with `&&`, tipg with ST_Intersects):
+    counted, not fatal. Returns (raw, the reason tipg was skipped)."""
+    query = [urlencode({"bbox": ",".join(map(str, b)), "limit": limit}) for b in boxes]
+    ours_paths = [f"/ogc/collections/assets/items?{q}" for q in query]
+    ours_counts = _feature_counts(base, ours_paths)
+    per_page = statistics.mean(c for c, _ in ours_counts)
+    ours = measure(base, ours_paths, load, "ogc items (ours)")
+    raw: dict[str, Any] = {
+        "ogc_ours": {
+            **ours,
+            "features_per_page": per_page,
+            "items_per_s": round(ours["requests_per_s"] * per_page, 1),
+        },
+    }
+    if not with_tipg:
+        return raw, "not run in smoke mode (tipg is not installed for the test suite)"
+    try:
+        tipg.ensure_venv()
+    except Exception as exc:  # no registry, no tipg: say so rather than fail the whole run
+        return raw, f"tipg could not be installed: {exc}"
+    tipg_paths = [f"/collections/{tipg.COLLECTION}/items?{q}" for q in query]
+    with tipg.tipg(database_url) as tipg_base:
+        tipg_counts = _feature_counts(tipg_base, tipg_paths)
+        pairs = list(zip(ours_paths, ours_counts, tipg_counts, strict=True))
+        differ = [p for p, a, b in pairs if a[0] != b[0]]
+        if differ:
+            raise LoadFailed(
+                f"{len(differ)} of {len(boxes)} pages hold a different number of features "
+                f"from ours and from tipg, e.g. {differ[0]}"
+            )
+        matched_differ = [abs((a[1] or 0) - (b[1] or 0)) for _, a, b in pairs if a[1] != b[1]]
+        theirs = measure(tipg_base, tipg_paths, load, "ogc items (tipg)")
+    raw["ogc_tipg"] = {
+        **theirs,
+        "features_per_page": per_page,
+        "items_per_s": round(theirs["requests_per_s"] * per_page, 1),
+        "pages_number_matched_differs": len(matched_differ),
+        "number_matched_max_difference": max(matched_differ, default=0),
+    }
+    _say(
+        f"  ogc: {per_page:.1f} features a page from both; numberMatched differs on "
+        f"{len(matched_differ)} of {len(boxes)} pages"
+    )
+    return raw, None
