@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.config import ROOT, SMOKE_DATABASE
-from bench.report import RATIO_KEYS, TARGETS
+from bench.report import BEGIN, END, RATIO_KEYS, TARGETS, merge, update_docs
 
 THROUGHPUT = ["trivial", "lookup", "caller", "trivial_again", "nearest_10k", "nearest_1m",
               "nearest_food_bank_10k", "nearest_food_bank_1m", "clusters", "ogc_ours"]  # fmt: skip
@@ -55,3 +55,40 @@ def test_bench_never_writes_the_committed_results_in_smoke_mode() -> None:
         [sys.executable, "-m", "bench", "--smoke"], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 2 and "--out" in done.stderr
+
+
+def test_bench_only_merges_into_the_previous_results() -> None:
+    previous = merge(
+        {},
+        {
+            "lookup_vs_trivial_ratio": 0.5,
+            "raw": {"lookup": {"x": 1}},
+            "failed": {"ogc": "boom"},
+            "skipped": {"ogc_items_vs_tipg_ratio": "?"},
+        },
+    )
+    again = merge(
+        previous,
+        {
+            "ogc_items_vs_tipg_ratio": 6.0,
+            "raw": {"ogc_ours": {"y": 2}},
+            "ratios_done": ["ogc_items_vs_tipg_ratio"],
+            "benches_done": ["ogc"],
+        },
+    )
+
+    assert again["lookup_vs_trivial_ratio"] == 0.5 and again["ogc_items_vs_tipg_ratio"] == 6.0
+    assert set(again["raw"]) == {"lookup", "ogc_ours"}
+    assert again["failed"] == {} and again["skipped"] == {}
+    assert again["targets"]["ogc_items_vs_tipg_ratio"]["met"] is True
+    assert again["targets"]["lookup_vs_trivial_ratio"]["met"] is False
+
+
+def test_bench_docs_table_replaces_only_the_text_between_the_markers(tmp_path: Path) -> None:
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"# Performance\n\nhand-written\n\n{BEGIN}\nold\n{END}\n\n## Optimisations\n")
+    update_docs(doc, merge({}, {"caller_vs_trivial_ratio": 0.45}))
+
+    text = doc.read_text()
+    assert "old" not in text and "hand-written" in text and text.endswith("## Optimisations\n")
+    assert "| `caller_vs_trivial_ratio` | 0.450 | >= 0.4 | yes |" in text
