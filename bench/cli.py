@@ -9,6 +9,7 @@ writes bench/results.json and the table in docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ import psycopg
 
 from bench import bulk, page, report, servers, suites, synthetic
 from bench.config import BENCHMARKS, DOCS, RESULTS, Plan, plan_for
-from bench.load import LoadFailed, load_settings
+from bench.load import LoadFailed, load_settings, measure, succeeded
 from bench.machine import describe
 from bench.places import District, live_postcodes
 
@@ -64,7 +65,8 @@ class Run:
 
     @contextmanager
     def bench(self, name: str) -> Iterator[None]:
-        """Times a benchmark; a failure is recorded (and fails the run at the end), not raised."""
+        """Times a benchmark; a failure is recorded (and fails the run at the end), not raised;
+        the figures of a failed run stay in raw[name], marked failed."""
         say(f"== {name}")
         began = time.perf_counter()
         try:
@@ -72,6 +74,8 @@ class Run:
             self.done.append(name)
         except (LoadFailed, RuntimeError, OSError) as exc:
             self.failed[name] = str(exc)
+            if isinstance(exc, LoadFailed) and exc.figures:
+                self.raw[name] = {**exc.figures, "failed": str(exc)}
             say(f"!! {name} failed: {exc}")
         finally:
             self.durations[name] = round(time.perf_counter() - began, 1)
@@ -79,7 +83,7 @@ class Run:
     def ratio(self, key: str, compute: Callable[[], float]) -> None:
         try:
             value = compute()
-        except (KeyError, ZeroDivisionError) as exc:
+        except (KeyError, ZeroDivisionError, statistics.StatisticsError) as exc:
             self.skipped[key] = f"not measured: {exc}"
             return
         self.ratios[key] = round(value, 4)
@@ -192,13 +196,17 @@ def _main_benches(
     """Everything measured on the main (100k) server."""
     raw = result.raw
     if benches & {"lookup", "caller"}:
-        with result.bench("lookup, caller"):
-            raw.update(suites.throughput(base, load, *points, postcodes, benches))
-            trivial = suites.trivial_rate(raw)
-            for name in ("lookup", "caller"):
-                if name in benches:
-                    rate = raw[name]["requests_per_s"]
-                    result.ratios[f"{name}_vs_trivial_ratio"] = round(rate / trivial, 4)
+        for name, paths in suites.throughput_paths(*points, postcodes).items():
+            if name in benches or name.startswith("trivial"):
+                with result.bench(name):
+                    raw[name] = measure(base, paths, load, name)
+        for name in ("lookup", "caller"):
+            if name in benches:
+
+                def over_trivial(n: str = name) -> float:
+                    return float(succeeded(raw, n)["requests_per_s"] / suites.trivial_rate(raw))
+
+                result.ratio(f"{name}_vs_trivial_ratio", over_trivial)
     if "clusters" in benches:
         with result.bench("clusters"):
             raw.update(suites.clusters(base, load, district.bbox_lonlat()))
@@ -217,7 +225,10 @@ def _main_benches(
             else:
                 result.ratio(
                     "ogc_items_vs_tipg_ratio",
-                    lambda: raw["ogc_ours"]["items_per_s"] / raw["ogc_tipg"]["items_per_s"],
+                    lambda: (
+                        succeeded(raw, "ogc_ours")["items_per_s"]
+                        / succeeded(raw, "ogc_tipg")["items_per_s"]
+                    ),
                 )
     if "bulk" in benches:
         with result.bench("bulk"):
@@ -234,12 +245,15 @@ def _nearest(plan: Plan, load: Any, result: Run, lon: np.ndarray, lat: np.ndarra
                 bases[same[0]] if same else stack.enter_context(servers.assetmap(plan.url(size)))
             )
         result.raw.update(suites.nearest(bases, load, lon, lat))
+        failures = [f"{k}: {v['failed']}" for k, v in result.raw.items() if "failed" in v]
+        if failures:
+            raise LoadFailed("; ".join(failures))
     raw = result.raw
     for name in ("nearest", f"nearest_{suites.NEAREST_CATEGORY}"):
         key = "plain" if name == "nearest" else suites.NEAREST_CATEGORY
 
         def p50_ratio(n: str = name) -> float:
-            return float(raw[f"{n}_1m"]["p50_ms"] / raw[f"{n}_10k"]["p50_ms"])
+            return float(succeeded(raw, f"{n}_1m")["p50_ms"] / succeeded(raw, f"{n}_10k")["p50_ms"])
 
         result.ratio(f"nearest_{key}_1m_vs_10k_p50_ratio", p50_ratio)
     both = [

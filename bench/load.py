@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,24 @@ from bench.config import Plan
 
 LUA = Path(__file__).with_name("wrk.lua")
 CHECKED_PATHS = 5
+SETTLE_S = 12.0  # past the statement timeout (10 s): stuck queries are cancelled by then
 
 
 class LoadFailed(RuntimeError):
-    """Non-2xx answers or socket errors: the figures would not be the route's."""
+    """Non-2xx answers or socket errors: the figures would not be the route's. They are kept
+    (`figures`) so the results can still show what happened."""
+
+    def __init__(self, message: str, figures: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.figures = figures
+
+
+def succeeded(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    """raw[key] when that run succeeded; a KeyError (no ratio from it) when it failed."""
+    entry: dict[str, Any] = raw[key]
+    if "failed" in entry:
+        raise KeyError(f"{key} failed")
+    return entry
 
 
 @dataclass(frozen=True)
@@ -43,12 +58,27 @@ def load_settings(plan: Plan) -> Load:
     return Load(client, plan.threads, plan.connections, plan.duration_s, plan.warmup_s)
 
 
+def settle(base: str, within_s: float = 60.0) -> None:
+    """After a failed run: wait until the server answers /health again (its requests still in
+    flight finish or time out), so the next benchmark does not inherit the failure."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                time.sleep(SETTLE_S)
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(1)
+
+
 def check_paths(base: str, paths: list[str]) -> None:
     """A few of the paths answer 200 before the clock starts (a 4xx would make a fast lie)."""
     with httpx.Client(base_url=base, timeout=30) as client:
         for path in paths[:CHECKED_PATHS]:
             answer = client.get(path)
             if answer.status_code != 200:
+                settle(base)
                 raise LoadFailed(f"GET {path} answered {answer.status_code}: {answer.text[:300]}")
 
 
@@ -89,9 +119,11 @@ def measure(base: str, paths: list[str], load: Load, label: str) -> dict[str, An
         flush=True,
     )
     if result["non_2xx"] or socket_errors or not result["requests"]:
+        settle(base)
         raise LoadFailed(
             f"{label}: {result['non_2xx']} non-2xx answers and {socket_errors} socket errors "
-            f"in {result['requests']} requests"
+            f"in {result['requests']} requests",
+            result,
         )
     return result
 

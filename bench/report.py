@@ -136,19 +136,22 @@ def markdown(results: dict[str, Any]) -> str:
         "load_1m_assets_s",
     ):
         if key in results:
-            lines.append(f"| `{key}` | {_fmt(results[key], 3)} | raw | |")
+            digits = 1 if key.endswith("_s") else 3
+            lines.append(f"| `{key}` | {_fmt(results[key], digits)} | raw | |")
     lines += [
         "",
-        "| what | req/s | p50 ms | p95 ms | p99 ms | requests | items/s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| what | req/s | p50 ms | p95 ms | p99 ms | requests | non-2xx | items/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key, label in THROUGHPUT_ROWS:
         row = raw.get(key)
         if row:
+            failed = " **(failed)**" if "failed" in row else ""
             lines.append(
-                f"| {label} | {_fmt(row['requests_per_s'], 1)} | {_fmt(row['p50_ms'])} | "
-                f"{_fmt(row['p95_ms'])} | {_fmt(row['p99_ms'])} | {_fmt(row['requests'])} | "
-                f"{_fmt(row.get('items_per_s'), 0)} |"
+                f"| {label}{failed} | {_fmt(row.get('requests_per_s'), 1)} | "
+                f"{_fmt(row.get('p50_ms'))} | {_fmt(row.get('p95_ms'))} | "
+                f"{_fmt(row.get('p99_ms'))} | {_fmt(row.get('requests'))} | "
+                f"{_fmt(row.get('non_2xx'))} | {_fmt(row.get('items_per_s'), 0)} |"
             )
     bulk, gp = raw.get("bulk_http"), raw.get("bulk_geopandas")
     if bulk:
