@@ -84,7 +84,7 @@ class Run:
         try:
             value = compute()
         except (KeyError, ZeroDivisionError, statistics.StatisticsError) as exc:
-            self.skipped[key] = f"not measured: {exc}"
+            self.skipped[key] = f"not measured: {exc.args[0] if exc.args else exc}"
             return
         self.ratios[key] = round(value, 4)
 
@@ -244,8 +244,9 @@ def _nearest(plan: Plan, load: Any, result: Run, lon: np.ndarray, lat: np.ndarra
             bases[size] = (
                 bases[same[0]] if same else stack.enter_context(servers.assetmap(plan.url(size)))
             )
-        result.raw.update(suites.nearest(bases, load, lon, lat))
-        failures = [f"{k}: {v['failed']}" for k, v in result.raw.items() if "failed" in v]
+        measured = suites.nearest(bases, load, lon, lat)
+        result.raw.update(measured)
+        failures = [v["failed"] for v in measured.values() if "failed" in v]
         if failures:
             raise LoadFailed("; ".join(failures))
     raw = result.raw
@@ -262,6 +263,11 @@ def _nearest(plan: Plan, load: Any, result: Run, lon: np.ndarray, lat: np.ndarra
     ]
     if all(v is not None for v in both):
         result.ratios["nearest_1m_vs_10k_p50_ratio"] = max(v for v in both if v is not None)
+    else:
+        keys = [f"nearest_{k}_1m_vs_10k_p50_ratio" for k in ("plain", suites.NEAREST_CATEGORY)]
+        result.skipped["nearest_1m_vs_10k_p50_ratio"] = "; ".join(
+            result.skipped[k] for k in keys if k in result.skipped
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,7 +36,10 @@ def succeeded(raw: dict[str, Any], key: str) -> dict[str, Any]:
     """raw[key] when that run succeeded; a KeyError (no ratio from it) when it failed."""
     entry: dict[str, Any] = raw[key]
     if "failed" in entry:
-        raise KeyError(f"{key} failed")
+        raise KeyError(
+            f"{key} failed ({entry.get('non_2xx')} non-2xx, {entry.get('socket_errors')} socket "
+            f"errors in {entry.get('requests')} requests; p50 {entry.get('p50_ms')} ms)"
+        )
     return entry
 
 
