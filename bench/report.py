@@ -87,7 +87,7 @@ def _fmt(value: Any, digits: int = 2) -> str:
 THROUGHPUT_ROWS = [
     ("trivial", "GET /health/live (before)"),
     ("lookup", "GET /api/lookup?lat&lon"),
-    ("caller", "GET /api/caller?postcode&needs=food_bank,library,gp_practice"),
+    ("caller", "GET /api/caller?postcode&needs=food_bank,library,gp_practice&at"),
     ("trivial_again", "GET /health/live (after)"),
     ("nearest_10k", "GET /api/assets/nearest?lat&lon&limit=10, 10k assets"),
     ("nearest_1m", "… the same, 1M assets"),

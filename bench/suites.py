@@ -16,6 +16,10 @@ from bench import tipg
 from bench.load import Load, LoadFailed, measure
 
 CALLER_NEEDS = "food_bank,library,gp_practice"
+# A Wednesday late morning (London time), when hub desks take calls: without `at` the answer
+# depends on the clock (at night nothing is open and every need widens its search), so two
+# runs a few hours apart would not measure the same work.
+CALLER_AT = "2026-11-25T11:00"
 NEAREST_CATEGORY = "food_bank"
 
 
@@ -38,7 +42,10 @@ def throughput_paths(
 ) -> dict[str, list[str]]:
     """/health/live, then lookup and caller, then /health/live again: the trivial rate is the
     mean of the two, so a machine that got busier or quieter meanwhile counts against both."""
-    caller = [f"/api/caller?{urlencode({'postcode': p, 'needs': CALLER_NEEDS})}" for p in postcodes]
+    caller = [
+        f"/api/caller?{urlencode({'postcode': p, 'needs': CALLER_NEEDS, 'at': CALLER_AT})}"
+        for p in postcodes
+    ]
     return {
         "trivial": [TRIVIAL],
         "lookup": point_paths("/api/lookup", lon, lat),
