@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
@@ -22,14 +23,16 @@ def database_url(settings: Settings, driver: str) -> URL:
 
 
 def create_api_engine(settings: Settings) -> AsyncEngine:
-    """The API's pool: pre-ping so it heals itself after the database comes back."""
+    """The API's pool. It heals itself after the database comes back: a dead connection fails
+    one request (503) and invalidates the pool, or, with `pool_pre_ping`, is replaced unseen."""
     return create_async_engine(
         database_url(settings, "asyncpg"),
         pool_size=settings.pool_size,
         max_overflow=settings.pool_max_overflow,
         pool_timeout=settings.pool_timeout_s,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.pool_pre_ping,
         hide_parameters=True,  # an error's text (logged) never carries a postcode or key
+        json_deserializer=orjson.loads,  # opening hours arrive as JSON on every asset row
         connect_args={
             "timeout": settings.connect_timeout_s,
             "server_settings": {
@@ -69,19 +72,28 @@ def create_sync_engine(settings: Settings, **kwargs: object) -> Engine:
     )
 
 
-def get_engine(request: Request) -> AsyncEngine:
+async def get_engine(request: Request) -> AsyncEngine:
     engine: AsyncEngine = request.app.state.engine
     return engine
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def get_connection(
+    request: Request,
     engine: Annotated[AsyncEngine, Depends(get_engine)],
     principal: Annotated[Principal, Depends(get_principal)],
 ) -> AsyncIterator[AsyncConnection]:
     """The request's one connection. Taken after the caller's key is checked (on a connection
     of its own, already given back), so a request never holds one connection while it waits for
-    another: under a burst that wait is a deadlock until the pool timeout."""
+    another: under a burst that wait is a deadlock until the pool timeout.
+
+    A read runs in autocommit (each statement its own snapshot), sparing the BEGIN and ROLLBACK
+    round trips; writes open their own transactions (`engine.begin()`, sessions)."""
     async with engine.connect() as conn:
+        if request.method in READ_METHODS:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
         yield conn
 
 

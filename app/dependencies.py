@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
+from pydantic import BaseModel, Field
 
 from app.db import Connection
 from app.errors import InvalidInput
@@ -18,83 +19,83 @@ from app.geo.postcodes import require_postcode
 from app.taxonomy import Taxonomy
 
 
-def get_geography(request: Request) -> Geography:
+async def get_geography(request: Request) -> Geography:
     geography: Geography = request.app.state.geography
     return geography
 
 
 GeographyDep = Annotated[Geography, Depends(get_geography)]
 
-PostcodeParam = Annotated[
-    str | None,
-    Query(
+
+class PlaceQuery(BaseModel):
+    """Where a question is about: validated as one model (one call, not one per parameter)."""
+
+    postcode: str | None = Field(
+        None,
         description="A UK postcode in any spacing or case, e.g. `HD1 1AA` or `hd11aa`",
         max_length=16,
         examples=["HD1 1AA"],
-    ),
-]
-LatParam = Annotated[
-    float | None,
-    Query(ge=-90, le=90, allow_inf_nan=False, description="Latitude, WGS84 degrees"),
-]
-LonParam = Annotated[
-    float | None,
-    Query(ge=-180, le=180, allow_inf_nan=False, description="Longitude, WGS84 degrees"),
-]
-EastingParam = Annotated[
-    float | None,
-    Query(ge=0, le=700_000, allow_inf_nan=False, description="British National Grid easting (m)"),
-]
-NorthingParam = Annotated[
-    float | None,
-    Query(
-        ge=0, le=1_300_000, allow_inf_nan=False, description="British National Grid northing (m)"
-    ),
-]
-VintageParam = Annotated[
-    str | None,
-    Query(
-        max_length=32,
-        description="Use this vintage for every layer that has it (e.g. `2013` wards); other "
-        "layers, and all layers when omitted, use their current vintage",
-    ),
-]
+    )
+    lat: float | None = Field(
+        None, ge=-90, le=90, allow_inf_nan=False, description="Latitude, WGS84 degrees"
+    )
+    lon: float | None = Field(
+        None, ge=-180, le=180, allow_inf_nan=False, description="Longitude, WGS84 degrees"
+    )
+    easting: float | None = Field(
+        None, ge=0, le=700_000, allow_inf_nan=False, description="British National Grid easting (m)"
+    )
+    northing: float | None = Field(
+        None,
+        ge=0,
+        le=1_300_000,
+        allow_inf_nan=False,
+        description="British National Grid northing (m)",
+    )
 
 
-async def place_param(
-    geography: GeographyDep,
-    postcode: PostcodeParam = None,
-    lat: LatParam = None,
-    lon: LonParam = None,
-    easting: EastingParam = None,
-    northing: NorthingParam = None,
-) -> Place:
+VINTAGE_HELP = (
+    "Use this vintage for every layer that has it (e.g. `2013` wards); other layers, and all "
+    "layers when omitted, use their current vintage"
+)
+VintageParam = Annotated[str | None, Query(max_length=32, description=VINTAGE_HELP)]
+
+
+class LookupQuery(PlaceQuery):
+    vintage: str | None = Field(None, max_length=32, description=VINTAGE_HELP)
+
+
+async def place_of(query: PlaceQuery, geography: Geography) -> Place:
     """Exactly one way of saying where: a postcode, lat and lon, or easting and northing."""
     given = [
-        postcode is not None,
-        lat is not None or lon is not None,
-        easting is not None or northing is not None,
+        query.postcode is not None,
+        query.lat is not None or query.lon is not None,
+        query.easting is not None or query.northing is not None,
     ]
     if sum(given) != 1:
         raise InvalidInput(
             "Say where with exactly one of: postcode; lat and lon; easting and northing.",
             code="location_required",
         )
-    if postcode is not None:
-        return await geography.postcode(require_postcode(postcode))
-    if lat is not None or lon is not None:
-        if lat is None or lon is None:
+    if query.postcode is not None:
+        return await geography.postcode(require_postcode(query.postcode))
+    if query.lat is not None or query.lon is not None:
+        if query.lat is None or query.lon is None:
             raise InvalidInput("Give both lat and lon.", code="location_required")
-        return Place.at(lat, lon)
-    if easting is None or northing is None:
+        return Place.at(query.lat, query.lon)
+    if query.easting is None or query.northing is None:
         raise InvalidInput("Give both easting and northing.", code="location_required")
-    return Place.at_grid(easting, northing)
+    return Place.at_grid(query.easting, query.northing)
+
+
+async def place_param(geography: GeographyDep, query: Annotated[PlaceQuery, Query()]) -> Place:
+    return await place_of(query, geography)
 
 
 PlaceDep = Annotated[Place, Depends(place_param)]
 
 
-def get_taxonomy(request: Request) -> Taxonomy:
+async def get_taxonomy(request: Request) -> Taxonomy:
     taxonomy: Taxonomy = request.app.state.taxonomy
     return taxonomy
 
@@ -129,7 +130,7 @@ FormatParam = Annotated[
 STATUSES = ("active", "temporarily_closed", "closed", "archived")
 
 
-def statuses_param(
+async def statuses_param(
     status: Annotated[
         str | None,
         Query(
@@ -171,7 +172,7 @@ AtQuery = Annotated[
 ]
 
 
-def open_at_param(open_at: AtQuery = None) -> datetime | None:
+async def open_at_param(open_at: AtQuery = None) -> datetime | None:
     return _at(open_at, "open_at")
 
 
@@ -200,7 +201,7 @@ def parse_bbox(bbox: str, largest: float | None) -> tuple[float, float, float, f
     return west, south, east, north
 
 
-def bbox_param(
+async def bbox_param(
     request: Request,
     bbox: Annotated[str | None, Query(max_length=200, description=BBOX_HELP)] = None,
 ) -> tuple[float, float, float, float] | None:
@@ -249,7 +250,7 @@ QParam = Annotated[
 ]
 
 
-def common_filters(
+async def common_filters(
     request: Request,
     category: CategoriesDep,
     status: StatusesDep,
@@ -294,7 +295,7 @@ def _clean_q(q: str | None) -> str | None:
 CommonFiltersDep = Annotated[AssetFilter, Depends(common_filters)]
 
 
-def asset_filters(filters: CommonFiltersDep, area: AreaDep) -> AssetFilter:
+async def asset_filters(filters: CommonFiltersDep, area: AreaDep) -> AssetFilter:
     if area is not None:
         filters.area_id = area.id
     return filters
@@ -303,7 +304,7 @@ def asset_filters(filters: CommonFiltersDep, area: AreaDep) -> AssetFilter:
 AssetFiltersDep = Annotated[AssetFilter, Depends(asset_filters)]
 
 
-def at_param(
+async def at_param(
     at: Annotated[
         datetime | None,
         Query(description="When the call is about (ISO 8601, London time without an offset)"),

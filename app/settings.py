@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         10_000, ge=100, description="Every statement the API runs is cancelled after this."
     )
     health_timeout_s: float = Field(2.0, gt=0)
+    pool_pre_ping: bool = Field(
+        True,
+        description="Test each pooled connection before use (one short round trip): after a "
+        "database restart no request fails. Off saves the round trip; then a dead connection "
+        "fails one request per worker (503) and the pool is renewed.",
+    )
 
     # --- data -------------------------------------------------------------------------------
     data_dir: Path = Field(

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from app.geo.hours import describe_hours, rules_from_rows
+from app.geo.hours import published_hours
 from app.principal import Principal
 
 CONTACT_FIELDS = ("address", "phone", "email", "website", "referral")
@@ -64,7 +64,7 @@ def present(
     lat, lon = row["lat"], row["lon"]
     if approximate and not private_ok:
         lat, lon = round(lat, APPROXIMATE_DECIMALS), round(lon, APPROXIMATE_DECIMALS)
-    rules = rules_from_rows(_json(row["rules"]))
+    opening_hours, hours_text = published_hours(row["rules"], row["hours_note"])
     item: dict[str, Any] = {
         "id": row["id"],
         "name": row["name"],
@@ -93,9 +93,9 @@ def present(
         eligibility=row["eligibility"],
         languages=list(row["languages"] or []),
         accessibility=row["accessibility"],
-        opening_hours=[rule.as_dict() for rule in rules],
+        opening_hours=opening_hours,
         opening_exceptions=exceptions,
-        hours_text=describe_hours(rules, row["hours_note"]),
+        hours_text=hours_text,
         hours_note=row["hours_note"],
         status=row["status"],
         visibility=row["visibility"],

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 
+import numpy as np
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -148,3 +150,19 @@ def test_the_in_memory_index_agrees_with_postgis_everywhere(
         for layer in ("district", "ward", "hub", "neighbourhood", "lsoa"):
             assert memory[layer] == sql.get(layer), (lat, lon, layer)
     assert inside > 500
+
+
+def test_the_cell_grid_answers_as_the_exact_test_even_on_boundaries(client: TestClient) -> None:
+    """Points in cells wholly inside an area come from the grid; the rest from the polygons.
+    Both must agree everywhere: at random, and on the boundaries themselves (piece vertices,
+    where a point touches two areas and the lowest code wins)."""
+    stacked = client.app.state.geography.index.snapshot.stacked(None)  # type: ignore[attr-defined]
+    rng = np.random.default_rng(11)
+    vertices = shapely.get_coordinates(stacked.pieces)[::7]
+    xs = np.concatenate([rng.uniform(-2.05, -1.55, 20_000), vertices[:, 0]])
+    ys = np.concatenate([rng.uniform(53.5, 53.8, 20_000), vertices[:, 1]])
+    from_grid = stacked.areas_at(xs, ys)
+    assert stacked.grid.whole.mean() > 0.5  # the grid does answer most cells
+    assert np.array_equal(from_grid, stacked._exact(xs, ys))
+    for i in range(0, xs.size, 97):
+        assert stacked.area_at(xs[i], ys[i]) == from_grid[:, i].tolist()

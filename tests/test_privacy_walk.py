@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from app.interop import oruk
 from tests.conftest import auth
@@ -82,11 +83,15 @@ def _samples(walk: dict[str, int]) -> dict[str, list[str]]:
 def _query_names(route: Any) -> set[str]:
     if not isinstance(route, APIRoute):
         return set()
-    names: set[str] = set()
+    # declared by FastAPI, as a model of parameters, or in openapi_extra (app/query_models.py)
+    names = {p["name"] for p in (route.openapi_extra or {}).get("parameters", [])}
     pending = [route.dependant]
     while pending:
         dependant = pending.pop()
-        names |= {p.name for p in dependant.query_params}
+        for param in dependant.query_params:
+            model = param.field_info.annotation
+            is_model = isinstance(model, type) and issubclass(model, BaseModel)
+            names |= set(model.model_fields) if is_model else {param.name}
         pending.extend(dependant.dependencies)
     return names
 

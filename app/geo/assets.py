@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.geo.hours import state_of
+from app.geo.hours import london, state_of
 from app.principal import Principal
 from app.visibility import scope
 
@@ -89,6 +89,30 @@ class HoursFilter:
         return f"EXISTS (SELECT 1 FROM opening_rule r WHERE {' AND '.join(conditions)})", params
 
 
+def may_be_open(at: datetime) -> tuple[str, dict[str, Any]]:
+    """A clause keeping the assets that may be open at `at` (London time): a weekly rule (or a
+    bank-holiday rule) running at that clock time today or past midnight from yesterday, or a
+    dated exception with hours around today. A superset, cheap to test in SQL; the exact answer
+    (bank holidays, closures, back-to-back hours) is app.geo.hours.state_of on what is left."""
+    local = london(at)
+    clause = """(EXISTS (
+        SELECT 1 FROM opening_rule r WHERE r.asset_id = a.id AND (
+            (r.day IN (:open_day, 7) AND r.opens <= :open_time
+             AND (r.closes > :open_time OR r.closes <= r.opens))
+            OR (r.day IN (:open_previous_day, 7) AND r.closes <= r.opens
+                AND r.closes > :open_time)))
+        OR EXISTS (
+        SELECT 1 FROM opening_exception e WHERE e.asset_id = a.id AND NOT e.closed
+            AND e.starts_on <= :open_date AND e.ends_on >= :open_yesterday))"""
+    return clause, {
+        "open_day": local.weekday(),
+        "open_previous_day": (local.weekday() - 1) % 7,
+        "open_time": local.time().replace(tzinfo=None),
+        "open_date": local.date(),
+        "open_yesterday": local.date() - timedelta(days=1),
+    }
+
+
 @dataclass
 class AssetFilter:
     """The list filters; every one optional."""
@@ -153,14 +177,19 @@ async def list_assets(
     limit: int,
     offset: int,
 ) -> tuple[list[RowMapping], int]:
-    """A page of assets and the total that match."""
+    """A page of assets and the total that match: the matches are counted and ordered as narrow
+    rows, and only the page's rows are read in full (hours, organisation, service area)."""
     where, params = filters.where(principal)
     order = "a.name, a.id"
     if filters.q:
         order = "ts_rank(a.search, websearch_to_tsquery('english', :q)) DESC, a.name, a.id"
     sql = text(
-        f"SELECT {ASSET_COLUMNS}, count(*) OVER () AS total {ASSET_FROM} "
-        f"WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        f"""WITH page AS (
+            SELECT a.id, count(*) OVER () AS total, row_number() OVER (ORDER BY {order}) AS n
+            FROM asset a WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset)
+        SELECT {ASSET_COLUMNS}, page.total
+        {ASSET_FROM} JOIN page ON page.id = a.id
+        ORDER BY page.n"""
     )
     rows = (await conn.execute(sql, {**params, "limit": limit, "offset": offset})).mappings().all()
     if rows:
@@ -178,17 +207,14 @@ async def list_open_assets(
     offset: int,
 ) -> tuple[list[RowMapping], int]:
     """A page of the assets open at `at`: hours are evaluated here, in Europe/London, over every
-    match (only assets with published hours can be open), then the page is read in full."""
+    match that may be open then (`may_be_open`), then the page is read in full."""
     where, params = filters.where(principal)
-    with_hours = (
-        "(EXISTS (SELECT 1 FROM opening_rule r WHERE r.asset_id = a.id) OR EXISTS "
-        "(SELECT 1 FROM opening_exception e WHERE e.asset_id = a.id AND NOT e.closed))"
-    )
+    maybe, open_params = may_be_open(at)
     candidates = text(
         f"SELECT a.id, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions "
-        f"FROM asset a WHERE {where} AND {with_hours} ORDER BY a.name, a.id"
+        f"FROM asset a WHERE {where} AND {maybe} ORDER BY a.name, a.id"
     )
-    rows = (await conn.execute(candidates, params)).mappings()
+    rows = (await conn.execute(candidates, {**params, **open_params})).mappings()
     open_ids = [r["id"] for r in rows if state_of(r["rules"], r["exceptions"], at).open_now]
     page_ids = open_ids[offset : offset + limit]
     if not page_ids:

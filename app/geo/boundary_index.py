@@ -20,11 +20,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.geo.areas import LAYER_NAMES, area_summary
+from app.geo.cell_grid import CellGrid
 from app.geo.postcodes import PostcodePlace
 
 log = logging.getLogger("assetmap.geo")
 
 Areas = dict[str, dict[str, Any] | None]
+GRID_STEP_DEGREES = 0.001  # cells about 65 m by 110 m in Kirklees
 
 
 @dataclass
@@ -32,36 +34,77 @@ class LayerIndex:
     name: str
     vintage: str
     summaries: list[dict[str, Any]]  # one per area, ordered by code (so lower index = lower code)
-    pieces: np.ndarray  # prepared polygons
+    pieces: np.ndarray  # polygons
     piece_area: np.ndarray  # area index of each piece
+
+
+@dataclass
+class StackedIndex:
+    """One tree over the pieces of several layers (one per layer name), so a point is found in
+    every layer with one tree query and one vectorised containment test."""
+
+    layers: list[LayerIndex]
+    pieces: np.ndarray = field(init=False)
+    piece_layer: np.ndarray = field(init=False)  # position in `layers` of each piece
+    piece_area: np.ndarray = field(init=False)
     tree: shapely.STRtree = field(init=False)
+    grid: CellGrid = field(init=False)
 
     def __post_init__(self) -> None:
+        self.pieces = np.concatenate([layer.pieces for layer in self.layers])
+        self.piece_layer = np.concatenate(
+            [np.full(len(layer.pieces), i, dtype=np.int64) for i, layer in enumerate(self.layers)]
+        )
+        self.piece_area = np.concatenate([layer.piece_area for layer in self.layers])
         shapely.prepare(self.pieces)
         self.tree = shapely.STRtree(self.pieces)
+        self.grid = CellGrid.build(
+            self.pieces, self.piece_layer, self.piece_area, len(self.layers), GRID_STEP_DEGREES
+        )
 
-    def area_at(self, x: float, y: float) -> int:
-        """Index of the area containing (x, y), or -1."""
+    def area_at(self, x: float, y: float) -> list[int]:
+        """For each layer, the index of the area containing (x, y), or -1."""
+        cell = self.grid.one_cell(x, y)
+        if cell < 0:
+            return [-1] * len(self.layers)
+        if self.grid.whole[cell]:
+            answer: list[int] = self.grid.cells[:, cell].tolist()
+            return answer
+        found = [-1] * len(self.layers)
         candidates = self.tree.query(shapely.points(x, y))
-        if candidates.size == 0:
-            return -1
-        hits = candidates[shapely.intersects_xy(self.pieces[candidates], x, y)]
-        return int(self.piece_area[hits].min()) if hits.size else -1
+        if candidates.size:
+            hits = candidates[shapely.intersects_xy(self.pieces[candidates], x, y)]
+            for layer, area in zip(
+                self.piece_layer[hits].tolist(), self.piece_area[hits].tolist(), strict=True
+            ):
+                if found[layer] < 0 or area < found[layer]:
+                    found[layer] = area
+        return found
 
     def areas_at(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-        """Area index for each point (-1 where none), vectorised."""
-        result = np.full(xs.shape[0], -1, dtype=np.int64)
-        valid = np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))
-        if valid.size == 0:
-            return result
-        point_i, piece_i = self.tree.query(shapely.points(xs[valid], ys[valid]))
-        inside = shapely.intersects_xy(self.pieces[piece_i], xs[valid][point_i], ys[valid][point_i])
-        point_i, area_i = point_i[inside], self.piece_area[piece_i[inside]]
-        # lowest area index (= lowest code) per point
-        order = np.lexsort((area_i, point_i))
-        point_i, area_i = point_i[order], area_i[order]
-        first = np.unique(point_i, return_index=True)[1]
-        result[valid[point_i[first]]] = area_i[first]
+        """Area index per layer (rows) and point (columns), -1 where none, vectorised: from the
+        grid where a point's cell answers every layer, else by the exact test."""
+        result = np.full((len(self.layers), xs.shape[0]), -1, dtype=np.int64)
+        cell = self.grid.cell_of(xs, ys)
+        known = cell >= 0
+        whole = np.zeros(xs.shape[0], dtype=bool)
+        whole[known] = self.grid.whole[cell[known]]
+        result[:, whole] = self.grid.cells[:, cell[whole]]
+        exact = np.flatnonzero(known & ~whole)
+        if exact.size:
+            result[:, exact] = self._exact(xs[exact], ys[exact])
+        return result
+
+    def _exact(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """The containment test against the pieces, for points known to be finite."""
+        none = np.iinfo(np.int64).max
+        result = np.full((len(self.layers), xs.shape[0]), none, dtype=np.int64)
+        point_i, piece_i = self.tree.query(shapely.points(xs, ys))
+        inside = shapely.intersects_xy(self.pieces[piece_i], xs[point_i], ys[point_i])
+        point_i, piece_i = point_i[inside], piece_i[inside]
+        # the lowest area index (= lowest code) per layer and point
+        np.minimum.at(result, (self.piece_layer[piece_i], point_i), self.piece_area[piece_i])
+        result[result == none] = -1
         return result
 
 
@@ -71,6 +114,9 @@ class Snapshot:
     layers: dict[tuple[str, str], LayerIndex]
     current: dict[str, str]  # layer name → current vintage
     postcodes: dict[str, PostcodePlace]
+    _stacked: dict[tuple[str, ...], StackedIndex] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def chosen(self, vintage: str | None) -> list[LayerIndex]:
         """One index per layer name: the asked vintage where the layer has it, else the current."""
@@ -83,6 +129,14 @@ class Snapshot:
                 chosen.append(index)
         return chosen
 
+    def stacked(self, vintage: str | None) -> StackedIndex:
+        """The chosen layers in one tree, built once per choice of layer vintages."""
+        chosen = self.chosen(vintage)
+        key = tuple(f"{index.name}:{index.vintage}" for index in chosen)
+        if key not in self._stacked:
+            self._stacked[key] = StackedIndex(chosen)
+        return self._stacked[key]
+
     def has_vintage(self, vintage: str) -> bool:
         return any(v == vintage for _, v in self.layers)
 
@@ -90,23 +144,25 @@ class Snapshot:
         return sorted({v for _, v in self.layers})
 
     def lookup(self, lat: float, lon: float, vintage: str | None = None) -> Areas:
-        found: Areas = {}
-        for index in self.chosen(vintage):
-            hit = index.area_at(lon, lat)
-            found[index.name] = index.summaries[hit] if hit >= 0 else None
+        stacked = self.stacked(vintage)
+        hits = stacked.area_at(lon, lat)
+        found: Areas = {
+            index.name: index.summaries[hit] if hit >= 0 else None
+            for index, hit in zip(stacked.layers, hits, strict=True)
+        }
         return within_district_only(found)
 
     def lookup_many(
         self, lats: np.ndarray, lons: np.ndarray, vintage: str | None = None
     ) -> dict[str, list[dict[str, Any] | None]]:
         """For each layer, the area summary of every point (None where none or outside)."""
+        stacked = self.stacked(vintage)
+        hits = stacked.areas_at(lons, lats)
+        names = [index.name for index in stacked.layers]
+        if "district" in names:
+            hits[:, hits[names.index("district")] < 0] = -1
         by_layer: dict[str, list[dict[str, Any] | None]] = {}
-        hits: dict[str, np.ndarray] = {}
-        for index in self.chosen(vintage):
-            hits[index.name] = index.areas_at(lons, lats)
-        inside = hits.get("district", np.zeros(lats.shape[0], dtype=np.int64)) >= 0
-        for index in self.chosen(vintage):
-            found = np.where(inside, hits[index.name], -1)
+        for index, found in zip(stacked.layers, hits, strict=True):
             summaries: list[dict[str, Any] | None] = [*index.summaries, None]
             by_layer[index.name] = [summaries[i] for i in found.tolist()]  # -1 → None
         return by_layer
@@ -165,7 +221,9 @@ def _build(generation: int, pieces: Sequence[Any], postcodes: Sequence[Any]) -> 
             np.asarray(piece_area, dtype=np.int64),
         )
     book = {row.postcode: PostcodePlace(*row) for row in postcodes}
-    return Snapshot(generation, layers, current, book)
+    snapshot = Snapshot(generation, layers, current, book)
+    snapshot.stacked(None)  # the usual tree, built here rather than on the first request
+    return snapshot
 
 
 class BoundaryIndex:

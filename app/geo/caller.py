@@ -48,18 +48,19 @@ async def support_for_needs(
     needs: Sequence[str],
     at: datetime,
 ) -> dict[str, list[Listed]]:
-    """One statement for every need; a wider search only for a need with too few open nearby."""
+    """One statement for every need: the nearest, and the nearest open within a wider radius;
+    a further search only when the open ones found fewer than wanted and some turned out shut."""
     per_need = await nearest_per_need(
-        conn, principal, easting, northing, needs, CANDIDATES_PER_NEED, at
-    )
+        conn, principal, easting, northing, needs, CANDIDATES_PER_NEED, at,
+        open_per_need=OPEN_WANTED, open_within_m=WIDER_SEARCH_M,
+    )  # fmt: skip
     chosen = {}
-    for need, candidates in per_need.items():
-        extra: list[Found] = []
-        open_count = sum(1 for f in candidates if f.state.open_now)
-        if open_count < OPEN_WANTED and len(candidates) == CANDIDATES_PER_NEED:
+    for need, found in per_need.items():
+        extra = found.open_nearby
+        if len(extra) < OPEN_WANTED and found.maybe_more_open:
             extra = await nearest(
                 conn, principal, easting, northing, AssetFilter(categories=[need]),
                 OPEN_WANTED, at, max_m=WIDER_SEARCH_M, open_only=True,
             )  # fmt: skip
-        chosen[need] = choose(candidates, extra)
+        chosen[need] = choose(found.nearest, extra)
     return chosen

@@ -211,15 +211,50 @@ def describe_hours(rules: Sequence[Rule], note: str | None = None) -> str:
     return f"{text}. {note}" if note else text
 
 
+def published_hours(rules_json: Any, note: str | None) -> tuple[list[dict[str, str]], str]:
+    """An asset row's weekly hours as items and in words. Many assets share their hours, and a
+    page of a hundred asks for the same few again and again: the work is cached per hours."""
+    rows = _loads(rules_json) or ()
+    opening, text = _published_hours(tuple(tuple(row) for row in rows), note)
+    return [dict(rule) for rule in opening], text
+
+
+@lru_cache(maxsize=4096)
+def _published_hours(
+    rows: tuple[tuple[Any, ...], ...], note: str | None
+) -> tuple[tuple[dict[str, str], ...], str]:
+    rules = rules_from_rows(rows)
+    return tuple(rule.as_dict() for rule in rules), describe_hours(rules, note)
+
+
 def london_today() -> date:
     return datetime.now(LONDON).date()
 
 
 def state_of(rules_json: Any, exceptions_json: Any, moment: datetime) -> OpeningState:
-    """The opening state of an asset row (its rules and exceptions as the read query gives them)."""
-    return state_at(
-        rules_from_rows(_loads(rules_json)), closures_from_rows(_loads(exceptions_json)), moment
-    )
+    """The opening state of an asset row (its rules and exceptions as the read query gives them).
+
+    Hours in whole minutes give the same state all through a minute, so those states are cached
+    per (hours, minute): a nearest-support answer asks the same few dozen rows over and over."""
+    rules = tuple(rules_from_rows(_loads(rules_json)))
+    closures = tuple(closures_from_rows(_loads(exceptions_json)))
+    if not _whole_minutes(rules, closures):
+        return state_at(rules, closures, moment)
+    minute = london(moment).astimezone(UTC).replace(second=0, microsecond=0)
+    return _state_in_minute(rules, closures, minute)
+
+
+@lru_cache(maxsize=8192)
+def _state_in_minute(
+    rules: tuple[Rule, ...], closures: tuple[Closure, ...], minute: datetime
+) -> OpeningState:
+    return state_at(rules, closures, minute)
+
+
+def _whole_minutes(rules: Sequence[Rule], closures: Sequence[Closure]) -> bool:
+    times = [t for r in rules for t in (r.opens, r.closes)]
+    times += [t for c in closures for t in (c.opens, c.closes) if t is not None]
+    return all(t.second == 0 and t.microsecond == 0 for t in times)
 
 
 def _loads(value: Any) -> Any:

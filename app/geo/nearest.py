@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.geo.assets import ASSET_COLUMNS, ASSET_FROM, AssetFilter
+from app.geo.assets import ASSET_COLUMNS, ASSET_FROM, AssetFilter, may_be_open
 from app.geo.hours import OpeningState, state_of
 from app.principal import Principal
 from app.visibility import present
@@ -40,7 +40,8 @@ def _query(where: str, within: bool) -> Any:
     return text(
         f"SELECT {ASSET_COLUMNS}, ST_Distance(a.place_bng, {POINT}) AS distance_m "
         f"{ASSET_FROM} WHERE {where} AND {distance} "
-        f"ORDER BY a.place_bng <-> {POINT}, a.id LIMIT :limit OFFSET :offset"
+        # by distance alone, so the GiST index gives the order (a second key means a full sort)
+        f"ORDER BY a.place_bng <-> {POINT} LIMIT :limit OFFSET :offset"
     )
 
 
@@ -57,15 +58,23 @@ async def nearest(
 ) -> list[Found]:
     """The `limit` nearest assets (open at `at` when `open_only`), nearest first."""
     where, params = filters.where(principal)
+    if open_only:
+        maybe, open_params = may_be_open(at)
+        where = f"{where} AND {maybe}"
+        params.update(open_params)
     sql = _query(where, max_m is not None)
     params.update(easting=easting, northing=northing, max_m=max_m)
     found: list[Found] = []
+    seen: set[int] = set()
     offset, batch = 0, limit if not open_only else max(limit * 4, FIRST_BATCH)
     while offset < MAX_SCANNED:
         rows = (await conn.execute(sql, {**params, "limit": batch, "offset": offset})).mappings()
         fetched = 0
         for row in rows:
             fetched += 1
+            if row["id"] in seen:  # equidistant rows may come in either order across batches
+                continue
+            seen.add(row["id"])
             state = state_of(row["rules"], row["exceptions"], at)
             if not open_only or state.open_now:
                 found.append(Found(row, float(row["distance_m"]), state))
@@ -105,18 +114,33 @@ async def nearest_page(
     return [], int((await conn.execute(count, params)).scalar_one())
 
 
-# The caller's one call: for each need, the nearest few of that category, in one statement.
-CALLER_SQL = """
+# For each need, the nearest few of that category and, when asked, the nearest few that may be
+# open at a time (within a distance): both in one statement.
+PER_NEED_SQL = """
     SELECT need.category AS need, x.*
     FROM unnest(CAST(:needs AS text[])) AS need(category)
     CROSS JOIN LATERAL (
-        SELECT {columns}, ST_Distance(a.place_bng, {point}) AS distance_m
-        {source}
-        WHERE a.category = need.category AND {where}
-        ORDER BY a.place_bng <-> {point}, a.id
-        LIMIT :per_need
+        (SELECT false AS open_search, {columns}, ST_Distance(a.place_bng, {point}) AS distance_m
+         {source}
+         WHERE a.category = need.category AND {where}
+         ORDER BY a.place_bng <-> {point}
+         LIMIT :per_need)
+        UNION ALL
+        (SELECT true, {columns}, ST_Distance(a.place_bng, {point})
+         {source}
+         WHERE a.category = need.category AND {where} AND {open_where}
+           AND ST_DWithin(a.place_bng, {point}, :open_within_m)
+         ORDER BY a.place_bng <-> {point}
+         LIMIT :open_per_need)
     ) x
 """
+
+
+@dataclass(frozen=True)
+class NeedFound:
+    nearest: list[Found]  # the nearest, whatever their state
+    open_nearby: list[Found]  # the nearest open at the time, within the distance asked
+    maybe_more_open: bool = False  # the open search was cut off by its limit
 
 
 async def nearest_per_need(
@@ -127,19 +151,43 @@ async def nearest_per_need(
     needs: Sequence[str],
     per_need: int,
     at: datetime,
-) -> dict[str, list[Found]]:
-    """The `per_need` nearest assets of each category, with their opening state at `at`."""
+    open_per_need: int = 0,
+    open_within_m: float = 0,
+) -> dict[str, NeedFound]:
+    """For each category, the `per_need` nearest assets with their opening state at `at`, and
+    (with `open_per_need`) the nearest that are open at `at` within `open_within_m` metres."""
     where, params = AssetFilter().where(principal)
+    open_where, open_params = may_be_open(at) if open_per_need else ("false", {})
     sql = text(
-        CALLER_SQL.format(columns=ASSET_COLUMNS, point=POINT, source=ASSET_FROM, where=where)
-    )
+        PER_NEED_SQL.format(
+            columns=ASSET_COLUMNS, point=POINT, source=ASSET_FROM, where=where,
+            open_where=open_where,
+        )
+    )  # fmt: skip
     rows = await conn.execute(
         sql,
-        {**params, "needs": list(needs), "easting": easting, "northing": northing,
-         "per_need": per_need},
+        {**params, **open_params, "needs": list(needs), "easting": easting,
+         "northing": northing, "per_need": per_need,
+         # a few spare: `may_be_open` lets through some that turn out closed (bank holidays)
+         "open_per_need": open_per_need * 2, "open_within_m": open_within_m},
     )  # fmt: skip
-    found: dict[str, list[Found]] = {need: [] for need in needs}
+    nearest: dict[str, list[Found]] = {need: [] for need in needs}
+    open_nearby: dict[str, list[Found]] = {need: [] for need in needs}
+    open_rows = dict.fromkeys(needs, 0)
     for row in rows.mappings():
         state = state_of(row["rules"], row["exceptions"], at)
-        found[row["need"]].append(Found(row, float(row["distance_m"]), state))
-    return found
+        item = Found(row, float(row["distance_m"]), state)
+        if not row["open_search"]:
+            nearest[row["need"]].append(item)
+            continue
+        open_rows[row["need"]] += 1
+        if state.open_now:
+            open_nearby[row["need"]].append(item)
+    return {
+        need: NeedFound(
+            nearest[need],
+            open_nearby[need][:open_per_need],
+            maybe_more_open=open_rows[need] == open_per_need * 2 > 0,
+        )
+        for need in needs
+    }

@@ -92,7 +92,8 @@ async def area_profile(
     easting, northing = found.pop("centre")
     nearest = {}
     if easting is not None:
-        nearest = await nearest_per_need(conn, principal, easting, northing, key_categories, 1, at)
+        per_need = await nearest_per_need(conn, principal, easting, northing, key_categories, 1, at)
+        nearest = {need: found.nearest for need, found in per_need.items()}
     figures = {
         **found,
         "centre": {"easting": round(easting), "northing": round(northing)} if easting else None,

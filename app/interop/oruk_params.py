@@ -4,7 +4,7 @@ asset filter and a page; unknown parameters are refused with a 400 naming the on
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import time
 from typing import Annotated
@@ -62,11 +62,11 @@ DayParam = Annotated[
 ]
 
 
-def allow(*names: str) -> Callable[[Request], None]:
+def allow(*names: str) -> Callable[[Request], Awaitable[None]]:
     """A dependency refusing any query parameter other than `names`."""
     allowed = set(names)
 
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:
         unknown = sorted(set(request.query_params) - allowed)
         if unknown:
             takes = ", ".join(sorted(allowed)) or "no parameters"
@@ -88,7 +88,7 @@ class Paging:
         return (self.page - 1) * self.per_page
 
 
-def paging(page: PageParam = 1, per_page: PerPageParam = 50) -> Paging:
+async def paging(page: PageParam = 1, per_page: PerPageParam = 50) -> Paging:
     return Paging(page, per_page)
 
 

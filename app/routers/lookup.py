@@ -8,9 +8,10 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.dependencies import GeographyDep, PlaceDep, VintageParam
+from app.dependencies import GeographyDep, LookupQuery, VintageParam, get_geography, place_of
 from app.errors import ErrorBody, InvalidInput
 from app.geo import bulk
+from app.query_models import parse_query, query_parameters
 from app.responses import JSON
 from app.schemas import BulkPoint, BulkResults, Lookup
 
@@ -29,9 +30,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     description="Give a `postcode`, or `lat` and `lon` (WGS84), or `easting` and `northing` "
     "(British National Grid). Outside Kirklees, `within_district` is false and every area null.",
     responses=ERRORS,
+    openapi_extra=query_parameters(LookupQuery),
 )
-async def lookup(place: PlaceDep, geography: GeographyDep, vintage: VintageParam = None) -> JSON:
-    areas = await geography.areas_at(place, vintage)
+async def lookup(request: Request) -> JSON:
+    # The hottest route: its query string is validated as one model (app/query_models.py).
+    query = parse_query(LookupQuery, request)
+    geography = await get_geography(request)
+    place = await place_of(query, geography)
+    areas = await geography.areas_at(place, query.vintage)
     return JSON({**place.describe(), "within_district": areas["district"] is not None, **areas})
 
 
@@ -103,12 +109,13 @@ async def lookup_bulk(
     request: Request, geography: GeographyDep, vintage: VintageParam = None
 ) -> Response:
     limit = request.app.state.settings.bulk_max_items
-    items, as_csv = await _read_items(request, limit)
-    geography.check_vintage(vintage)
-    planned = bulk.plan(items, await geography.postcode_book())
-    lats, lons = bulk.coordinates(planned)
-    areas = await geography.areas_of_points(lats, lons, vintage)
-    rows = bulk.results(planned, areas)
-    if as_csv or "text/csv" in request.headers.get("accept", ""):
-        return Response(bulk.to_csv(rows), media_type="text/csv; charset=utf-8")
-    return JSON({"items": rows})
+    with bulk.collector_paused():
+        items, as_csv = await _read_items(request, limit)
+        geography.check_vintage(vintage)
+        planned = bulk.plan(items, await geography.postcode_book())
+        lats, lons = bulk.coordinates(planned)
+        areas = await geography.areas_of_points(lats, lons, vintage)
+        rows = bulk.results(planned, areas)
+        if as_csv or "text/csv" in request.headers.get("accept", ""):
+            return Response(bulk.to_csv(rows), media_type="text/csv; charset=utf-8")
+        return JSON({"items": rows})
