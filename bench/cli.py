@@ -13,7 +13,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from bench import bulk, page, report, servers, suites, synthetic
+from bench import bulk, page, report, servers, suites, synthetic, tipg
 from bench.config import BENCHMARKS, DOCS, RESULTS, Plan, plan_for
-from bench.load import LoadFailed, load_settings, measure, succeeded
+from bench.load import LoadFailed, load_settings, measure, postgres_connections, succeeded
 from bench.machine import describe
 from bench.places import District, live_postcodes
 
@@ -109,6 +109,9 @@ def run(plan: Plan, benches: set[str]) -> dict[str, Any]:
     if "prepare" in result.failed:
         raise SystemExit(f"the benchmark databases could not be prepared: {result.failed}")
     result.raw["databases"] = databases
+    connections = postgres_connections()
+    result.raw["postgres_connections_at_start"] = connections
+    say(f"PostgreSQL: {connections}; each server under test opens up to pool + overflow a worker")
     if "1m" in databases:
         result.ratios["load_1m_assets_s"] = databases["1m"]["load_s"]
 
@@ -118,7 +121,9 @@ def run(plan: Plan, benches: set[str]) -> dict[str, Any]:
         district = District.read(conn)
         postcodes = live_postcodes(conn, plan.sample_places, plan.seed)
     lon, lat = district.sample_lonlat(plan.sample_places, rng)
-    boxes = district.boxes(plan.ogc_boxes, plan.ogc_box_m, rng)
+    queries = suites.ogc_queries(
+        district.boxes(plan.ogc_boxes, plan.ogc_box_m, rng), plan.ogc_limit
+    )
     bulk_lon, bulk_lat = district.sample_lonlat(plan.bulk_points, rng)
 
     if benches & MAIN_BENCHES:
@@ -131,10 +136,12 @@ def run(plan: Plan, benches: set[str]) -> dict[str, Any]:
                 base,
                 (lon, lat),
                 postcodes,
-                boxes,
+                queries,
                 district,
                 (bulk_lon, bulk_lat),
             )
+    if "ogc" in benches:
+        _tipg(plan, load, result, queries)
     if "bulk" in benches and "bulk" not in result.failed:
         with result.bench("bulk geopandas"):
             layers = bulk.read_layers(plan.url(plan.main_size))
@@ -189,7 +196,7 @@ def _main_benches(
     base: str,
     points: tuple[np.ndarray, np.ndarray],
     postcodes: list[str],
-    boxes: list[Any],
+    queries: list[str],
     district: District,
     bulk_points: tuple[np.ndarray, np.ndarray],
 ) -> None:
@@ -214,37 +221,54 @@ def _main_benches(
         with result.bench("page"):
             raw["page"] = page.weigh(base)
     if "ogc" in benches:
-        with result.bench("ogc"):
-            ogc_raw, skipped = suites.ogc(
-                base, plan.url(plan.main_size), load, boxes, plan.ogc_limit, not plan.smoke
-            )
-            raw.update(ogc_raw)
-            if skipped:
-                result.skipped["ogc_items_vs_tipg_ratio"] = skipped
-                result.ratios["ogc_items_vs_tipg_ratio"] = None
-            else:
-                result.ratio(
-                    "ogc_items_vs_tipg_ratio",
-                    lambda: (
-                        succeeded(raw, "ogc_ours")["items_per_s"]
-                        / succeeded(raw, "ogc_tipg")["items_per_s"]
-                    ),
-                )
+        with result.bench("ogc_ours"):
+            raw["ogc_ours"] = suites.ogc_ours(base, load, queries)
     if "bulk" in benches:
         with result.bench("bulk"):
             raw["bulk_http"] = bulk.over_http(base, *bulk_points, plan.bulk_repeats)
 
 
+def _tipg(plan: Plan, load: Any, result: Run, queries: list[str]) -> None:
+    """tipg on the same pages as ours; skipped in smoke mode, or when it cannot be installed."""
+    key = "ogc_items_vs_tipg_ratio"
+    pages = result.raw.get("ogc_ours", {}).pop("pages", None)  # for the comparison only
+    if plan.smoke:
+        result.skipped[key] = "not run in smoke mode (tipg is not installed for the test suite)"
+        result.ratios[key] = None
+        return
+    if "ogc_ours" not in result.raw or "failed" in result.raw["ogc_ours"]:
+        result.skipped[key] = "not measured: our OGC items failed"
+        return
+    try:
+        tipg.ensure_venv()
+    except Exception as exc:  # no registry, no tipg: say so rather than fail the whole run
+        result.skipped[key] = f"tipg could not be installed: {exc}"
+        return
+    with result.bench("ogc_tipg"):
+        result.raw["ogc_tipg"] = suites.ogc_tipg(
+            plan.url(plan.main_size), load, queries, result.raw["ogc_ours"], pages or []
+        )
+    result.ratio(
+        key,
+        lambda: (
+            succeeded(result.raw, "ogc_ours")["items_per_s"]
+            / succeeded(result.raw, "ogc_tipg")["items_per_s"]
+        ),
+    )
+
+
 def _nearest(plan: Plan, load: Any, result: Run, lon: np.ndarray, lat: np.ndarray) -> None:
-    """Both sizes served at once (only the one under load works), measured back to back."""
-    with result.bench("nearest"), ExitStack() as stack:
-        bases: dict[str, str] = {}
+    """10k then 1M, one server at a time (the PostgreSQL server's connections are shared), the
+    same points; sizes that share a database (smoke) share a server."""
+    with result.bench("nearest"):
+        by_database: dict[str, list[str]] = {}
         for size in ("10k", "1m"):
-            same = [s for s in bases if plan.databases[s] == plan.databases[size]]
-            bases[size] = (
-                bases[same[0]] if same else stack.enter_context(servers.assetmap(plan.url(size)))
-            )
-        measured = suites.nearest(bases, load, lon, lat)
+            by_database.setdefault(plan.databases[size], []).append(size)
+        measured: dict[str, Any] = {}
+        for sizes in by_database.values():
+            with servers.assetmap(plan.url(sizes[0])) as base:
+                for size in sizes:
+                    measured.update(suites.nearest(base, size, load, lon, lat))
         result.raw.update(measured)
         failures = [v["failed"] for v in measured.values() if "failed" in v]
         if failures:

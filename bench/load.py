@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
-from bench.config import Plan
+from bench.config import PG_BASE, Plan
 
 LUA = Path(__file__).with_name("wrk.lua")
 CHECKED_PATHS = 5
@@ -59,6 +60,19 @@ def load_settings(plan: Plan) -> Load:
     if client == "wrk" and not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk), or use --client python")
     return Load(client, plan.threads, plan.connections, plan.duration_s, plan.warmup_s)
+
+
+def postgres_connections() -> str:
+    """How full the PostgreSQL server is: on a shared machine other servers' pools count too,
+    and a full server makes the app answer 503."""
+    try:
+        with psycopg.connect(f"{PG_BASE}/postgres", connect_timeout=3) as conn:
+            row = conn.execute(
+                "SELECT count(*), current_setting('max_connections') FROM pg_stat_activity"
+            ).fetchone()
+    except psycopg.OperationalError as exc:
+        return f"refused a connection: {str(exc).strip().splitlines()[-1]}"
+    return f"{row[0]} of {row[1]} connections in use" if row else "unknown"
 
 
 def settle(base: str, within_s: float = 60.0) -> None:
@@ -122,10 +136,11 @@ def measure(base: str, paths: list[str], load: Load, label: str) -> dict[str, An
         flush=True,
     )
     if result["non_2xx"] or socket_errors or not result["requests"]:
+        result["postgres_connections"] = postgres_connections()
         settle(base)
         raise LoadFailed(
             f"{label}: {result['non_2xx']} non-2xx answers and {socket_errors} socket errors "
-            f"in {result['requests']} requests",
+            f"in {result['requests']} requests (PostgreSQL: {result['postgres_connections']})",
             result,
         )
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
@@ -61,19 +62,18 @@ def trivial_rate(raw: dict[str, Any]) -> float:
     )
 
 
-def nearest(bases: dict[str, str], load: Load, lon: np.ndarray, lat: np.ndarray) -> dict[str, Any]:
-    """The same points against each size, plain and with a category, sizes back to back."""
+def nearest(base: str, size: str, load: Load, lon: np.ndarray, lat: np.ndarray) -> dict[str, Any]:
+    """The same points against one size, plain and with a category."""
     raw: dict[str, Any] = {}
     for name, extra in (
         ("nearest", {}),
         (f"nearest_{NEAREST_CATEGORY}", {"category": NEAREST_CATEGORY}),
     ):
         paths = point_paths("/api/assets/nearest", lon, lat, limit="10", **extra)
-        for size, base in bases.items():
-            try:
-                raw[f"{name}_{size}"] = measure(base, paths, load, f"{name} {size}")
-            except LoadFailed as exc:  # the other sizes and variants still run
-                raw[f"{name}_{size}"] = {**(exc.figures or {}), "failed": str(exc)}
+        try:
+            raw[f"{name}_{size}"] = measure(base, paths, load, f"{name} {size}")
+        except LoadFailed as exc:  # the other sizes and variants still run
+            raw[f"{name}_{size}"] = {**(exc.figures or {}), "failed": str(exc)}
     return raw
 
 
@@ -101,57 +101,56 @@ def _feature_counts(base: str, paths: list[str]) -> list[tuple[int, int | None]]
     return counts
 
 
-def ogc(
-    base: str,
+def ogc_queries(boxes: Sequence[tuple[float, ...]], limit: int) -> list[str]:
+    return [urlencode({"bbox": ",".join(map(str, b)), "limit": limit}) for b in boxes]
+
+
+def ogc_ours(base: str, load: Load, queries: list[str]) -> dict[str, Any]:
+    """Items/s of our OGC items over the bbox pages, and each page's (features, numberMatched)."""
+    paths = [f"/ogc/collections/assets/items?{q}" for q in queries]
+    counts = _feature_counts(base, paths)
+    per_page = statistics.mean(c for c, _ in counts)
+    ours = measure(base, paths, load, "ogc items (ours)")
+    return {
+        **ours,
+        "features_per_page": per_page,
+        "items_per_s": round(ours["requests_per_s"] * per_page, 1),
+        "pages": counts,
+    }
+
+
+def ogc_tipg(
     database_url: str,
     load: Load,
-    boxes: list[tuple[float, ...]],
-    limit: int,
-    with_tipg: bool,
-) -> tuple[dict[str, Any], str | None]:
-    """Items/s of the same bbox pages from our OGC API and from tipg over the same rows; every
-    page must hold the same number of features from both. numberMatched may differ by a point
-    lying within float rounding of a box edge (ours filters with `&&`, tipg with ST_Intersects):
-    counted, not fatal. Returns (raw, the reason tipg was skipped)."""
-    query = [urlencode({"bbox": ",".join(map(str, b)), "limit": limit}) for b in boxes]
-    ours_paths = [f"/ogc/collections/assets/items?{q}" for q in query]
-    ours_counts = _feature_counts(base, ours_paths)
-    per_page = statistics.mean(c for c, _ in ours_counts)
-    ours = measure(base, ours_paths, load, "ogc items (ours)")
-    raw: dict[str, Any] = {
-        "ogc_ours": {
-            **ours,
-            "features_per_page": per_page,
-            "items_per_s": round(ours["requests_per_s"] * per_page, 1),
-        },
-    }
-    if not with_tipg:
-        return raw, "not run in smoke mode (tipg is not installed for the test suite)"
-    try:
-        tipg.ensure_venv()
-    except Exception as exc:  # no registry, no tipg: say so rather than fail the whole run
-        return raw, f"tipg could not be installed: {exc}"
-    tipg_paths = [f"/collections/{tipg.COLLECTION}/items?{q}" for q in query]
+    queries: list[str],
+    ours: dict[str, Any],
+    ours_pages: list[tuple[int, int | None]],
+) -> dict[str, Any]:
+    """The same pages from tipg over the same rows, served on its own (after ours stopped: the
+    PostgreSQL server's connections are shared). Every page must hold as many features as ours;
+    numberMatched may differ by a point lying within float rounding of a box edge (ours filters
+    with `&&`, tipg with ST_Intersects): counted, not fatal."""
+    paths = [f"/collections/{tipg.COLLECTION}/items?{q}" for q in queries]
     with tipg.tipg(database_url) as tipg_base:
-        tipg_counts = _feature_counts(tipg_base, tipg_paths)
-        pairs = list(zip(ours_paths, ours_counts, tipg_counts, strict=True))
+        theirs_pages = _feature_counts(tipg_base, paths)
+        pairs = list(zip(paths, ours_pages, theirs_pages, strict=True))
         differ = [p for p, a, b in pairs if a[0] != b[0]]
         if differ:
             raise LoadFailed(
-                f"{len(differ)} of {len(boxes)} pages hold a different number of features "
+                f"{len(differ)} of {len(paths)} pages hold a different number of features "
                 f"from ours and from tipg, e.g. {differ[0]}"
             )
         matched_differ = [abs((a[1] or 0) - (b[1] or 0)) for _, a, b in pairs if a[1] != b[1]]
-        theirs = measure(tipg_base, tipg_paths, load, "ogc items (tipg)")
-    raw["ogc_tipg"] = {
+        theirs = measure(tipg_base, paths, load, "ogc items (tipg)")
+    per_page = ours["features_per_page"]
+    _say(
+        f"  ogc: {per_page:.1f} features a page from both; numberMatched differs on "
+        f"{len(matched_differ)} of {len(paths)} pages"
+    )
+    return {
         **theirs,
         "features_per_page": per_page,
         "items_per_s": round(theirs["requests_per_s"] * per_page, 1),
         "pages_number_matched_differs": len(matched_differ),
         "number_matched_max_difference": max(matched_differ, default=0),
     }
-    _say(
-        f"  ogc: {per_page:.1f} features a page from both; numberMatched differs on "
-        f"{len(matched_differ)} of {len(boxes)} pages"
-    )
-    return raw, None
