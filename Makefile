@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 ASSETMAP := $(BIN)/assetmap
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/assetmap_test
 
-.PHONY: run test lint install fuzz soak clean-venv
+.PHONY: run test lint install fuzz soak bench clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ fuzz: install
 # 64 connections for 60 s against lookup, nearest and caller on a server started like `make run`.
 soak: install
 	$(BIN)/python scripts/soak.py --start-server
+
+# Every benchmark of issue 8 in one go (about 12 minutes here): its own databases with synthetic
+# assets, servers started like `make run`, wrk as the load client; writes bench/results.json and
+# the table in docs/performance.md. `python -m bench --only lookup,caller` runs a subset.
+bench: install
+	command -v wrk >/dev/null || bash scripts/apt-install.sh wrk
+	$(BIN)/python -m bench
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,0 +1,80 @@
+"""Servers under test, each in its own process group: the API exactly as `make run` serves it
+(`assetmap serve`, default workers and settings, only the database differs) and tipg."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from bench.config import ASSETMAP
+
+READY_WITHIN_S = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(
+    name: str, command: Sequence[str], env: dict[str, str], ready_path: str
+) -> Iterator[str]:
+    """Runs `command` (which must listen on the port in env["BENCH_PORT"]) until the block ends;
+    yields its base URL once `ready_path` answers 200. Its log goes to a temporary file, shown
+    when it fails to start."""
+    base = f"http://127.0.0.1:{env['BENCH_PORT']}"
+    with tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log") as log:
+        server = subprocess.Popen(
+            list(command), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            _wait_until_ready(name, base + ready_path, server, Path(log.name))
+            yield base
+        finally:
+            _stop(server)
+
+
+def _wait_until_ready(name: str, url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + READY_WITHIN_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            break
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"{name} did not answer {url} within {READY_WITHIN_S:.0f} s:\n{tail}")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+@contextmanager
+def assetmap(database_url: str) -> Iterator[str]:
+    """`assetmap serve --port P` on the benchmark database, like `make run`."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "BENCH_PORT": str(port)}
+    command = [str(ASSETMAP), "serve", "--port", str(port)]
+    with serving(f"assetmap-{database_url.rsplit('/', 1)[-1]}", command, env, "/health") as base:
+        yield base

@@ -1,0 +1,165 @@
+"""The benchmarks, each a function of a running server that returns raw figures; the ratios are
+computed in bench.cli from what they return."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import numpy as np
+
+from bench import tipg
+from bench.load import Load, LoadFailed, measure
+
+CALLER_NEEDS = "food_bank,library,gp_practice"
+# A Wednesday late morning (London time), when hub desks take calls: without `at` the answer
+# depends on the clock (at night nothing is open and every need widens its search), so two
+# runs a few hours apart would not measure the same work.
+CALLER_AT = "2026-11-25T11:00"
+NEAREST_CATEGORY = "food_bank"
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def point_paths(path: str, lon: np.ndarray, lat: np.ndarray, **extra: str) -> list[str]:
+    return [
+        f"{path}?{urlencode({'lat': f'{y:.6f}', 'lon': f'{x:.6f}', **extra})}"
+        for x, y in zip(lon, lat, strict=True)
+    ]
+
+
+TRIVIAL = "/health/live"
+
+
+def throughput_paths(
+    lon: np.ndarray, lat: np.ndarray, postcodes: list[str]
+) -> dict[str, list[str]]:
+    """/health/live, then lookup and caller, then /health/live again: the trivial rate is the
+    mean of the two, so a machine that got busier or quieter meanwhile counts against both."""
+    caller = [
+        f"/api/caller?{urlencode({'postcode': p, 'needs': CALLER_NEEDS, 'at': CALLER_AT})}"
+        for p in postcodes
+    ]
+    return {
+        "trivial": [TRIVIAL],
+        "lookup": point_paths("/api/lookup", lon, lat),
+        "caller": caller,
+        "trivial_again": [TRIVIAL],
+    }
+
+
+def trivial_rate(raw: dict[str, Any]) -> float:
+    """The mean of the trivial runs that succeeded."""
+    return statistics.mean(
+        raw[k]["requests_per_s"] for k in ("trivial", "trivial_again") if k in raw
+    )
+
+
+def nearest(base: str, size: str, load: Load, lon: np.ndarray, lat: np.ndarray) -> dict[str, Any]:
+    """The same points against one size, plain and with a category."""
+    raw: dict[str, Any] = {}
+    for name, extra in (
+        ("nearest", {}),
+        (f"nearest_{NEAREST_CATEGORY}", {"category": NEAREST_CATEGORY}),
+    ):
+        paths = point_paths("/api/assets/nearest", lon, lat, limit="10", **extra)
+        try:
+            raw[f"{name}_{size}"] = measure(base, paths, load, f"{name} {size}")
+        except LoadFailed as exc:  # the other sizes and variants still run
+            raw[f"{name}_{size}"] = {**(exc.figures or {}), "failed": str(exc)}
+    return raw
+
+
+CLUSTERS_CONNECTIONS = 4
+
+
+def clusters(base: str, load: Load, bbox: tuple[float, ...], zoom: int = 11) -> dict[str, Any]:
+    """The whole district in one map view: a heavy request, so a few map users at once (4
+    connections), not the 32 of the hot paths."""
+    load = replace(load, connections=min(load.connections, CLUSTERS_CONNECTIONS))
+    path = f"/api/assets/clusters?{urlencode({'bbox': ','.join(map(str, bbox)), 'zoom': zoom})}"
+    return {"clusters": {**measure(base, [path], load, "clusters"), "path": path}}
+
+
+def _feature_counts(base: str, paths: list[str]) -> list[tuple[int, int | None]]:
+    """(features, numberMatched) of each page."""
+    counts = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for path in paths:
+            answer = client.get(path)
+            if answer.status_code != 200:
+                raise LoadFailed(f"GET {path} answered {answer.status_code}: {answer.text[:300]}")
+            page = answer.json()
+            counts.append((len(page["features"]), page.get("numberMatched")))
+    return counts
+
+
+def ogc_queries(boxes: Sequence[tuple[float, ...]], limit: int) -> list[str]:
+    return [urlencode({"bbox": ",".join(map(str, b)), "limit": limit}) for b in boxes]
+
+
+def ogc_pages(base: str, queries: list[str]) -> list[tuple[int, int | None]]:
+    """(features, numberMatched) of each of our bbox pages, to compare with tipg's."""
+    return _feature_counts(base, [f"/ogc/collections/assets/items?{q}" for q in queries])
+
+
+def ogc_ours(
+    base: str, load: Load, queries: list[str], pages: list[tuple[int, int | None]]
+) -> dict[str, Any]:
+    """Items/s of our OGC items over the bbox pages."""
+    paths = [f"/ogc/collections/assets/items?{q}" for q in queries]
+    per_page = statistics.mean(c for c, _ in pages)
+    try:
+        ours = measure(base, paths, load, "ogc items (ours)")
+    except LoadFailed as exc:
+        if exc.figures:
+            exc.figures["items_per_s"] = round(exc.figures["requests_per_s"] * per_page, 1)
+        raise
+    return {
+        **ours,
+        "features_per_page": per_page,
+        "items_per_s": round(ours["requests_per_s"] * per_page, 1),
+    }
+
+
+def ogc_tipg(
+    database_url: str,
+    load: Load,
+    queries: list[str],
+    ours_pages: list[tuple[int, int | None]],
+) -> dict[str, Any]:
+    """The same pages from tipg over the same rows, served on its own (after ours stopped: the
+    PostgreSQL server's connections are shared). Every page must hold as many features as ours;
+    numberMatched may differ by a point lying within float rounding of a box edge (ours filters
+    with `&&`, tipg with ST_Intersects): counted, not fatal."""
+    paths = [f"/collections/{tipg.COLLECTION}/items?{q}" for q in queries]
+    with tipg.tipg(database_url) as tipg_base:
+        theirs_pages = _feature_counts(tipg_base, paths)
+        pairs = list(zip(paths, ours_pages, theirs_pages, strict=True))
+        differ = [p for p, a, b in pairs if a[0] != b[0]]
+        if differ:
+            raise LoadFailed(
+                f"{len(differ)} of {len(paths)} pages hold a different number of features "
+                f"from ours and from tipg, e.g. {differ[0]}"
+            )
+        matched_differ = [abs((a[1] or 0) - (b[1] or 0)) for _, a, b in pairs if a[1] != b[1]]
+        theirs = measure(tipg_base, paths, load, "ogc items (tipg)")
+    per_page = statistics.mean(c for c, _ in ours_pages)
+    _say(
+        f"  ogc: {per_page:.1f} features a page from both; numberMatched differs on "
+        f"{len(matched_differ)} of {len(paths)} pages"
+    )
+    return {
+        **theirs,
+        "features_per_page": per_page,
+        "items_per_s": round(theirs["requests_per_s"] * per_page, 1),
+        "pages_number_matched_differs": len(matched_differ),
+        "number_matched_max_difference": max(matched_differ, default=0),
+    }
