@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from bench import bulk, page, report, servers, suites, synthetic, tipg
+from bench import bulk, page, render, report, servers, suites, synthetic, tipg
 from bench.config import BENCHMARKS, DOCS, RESULTS, Plan, plan_for
 from bench.load import LoadFailed, interleaved, load_settings, postgres_connections, succeeded
 from bench.machine import describe
@@ -231,6 +231,7 @@ def _main_benches(
     if "page" in benches:
         with result.bench("page"):
             raw["page"] = page.weigh(base)
+            raw["page"]["time_to_map"] = render.time_to_map(base, loads=1 if plan.smoke else 3)
     if "ogc" in benches:
         with result.bench("ogc_ours"):
             result.ogc_pages = suites.ogc_pages(base, queries)

@@ -177,25 +177,25 @@ async def list_assets(
     limit: int,
     offset: int,
 ) -> tuple[list[RowMapping], int]:
-    """A page of assets and the total that match: the matches are counted and ordered as narrow
-    rows, and only the page's rows are read in full (hours, organisation, service area)."""
+    """A page of assets and the total that match, in two statements: the count, and the page in
+    name order (which an index on (name, id) gives without sorting every match)."""
     where, params = filters.where(principal)
     order = "a.name, a.id"
     if filters.q:
         order = "ts_rank(a.search, websearch_to_tsquery('english', :q)) DESC, a.name, a.id"
+    total = int(
+        (
+            await conn.execute(text(f"SELECT count(*) FROM asset a WHERE {where}"), params)
+        ).scalar_one()
+    )
+    if total <= offset:
+        return [], total
     sql = text(
-        f"""WITH page AS (
-            SELECT a.id, count(*) OVER () AS total, row_number() OVER (ORDER BY {order}) AS n
-            FROM asset a WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset)
-        SELECT {ASSET_COLUMNS}, page.total
-        {ASSET_FROM} JOIN page ON page.id = a.id
-        ORDER BY page.n"""
+        f"SELECT {ASSET_COLUMNS} {ASSET_FROM} WHERE {where} "
+        f"ORDER BY {order} LIMIT :limit OFFSET :offset"
     )
     rows = (await conn.execute(sql, {**params, "limit": limit, "offset": offset})).mappings().all()
-    if rows:
-        return list(rows), int(rows[0]["total"])
-    count = text(f"SELECT count(*) {ASSET_FROM} WHERE {where}")
-    return [], int((await conn.execute(count, params)).scalar_one())
+    return list(rows), total
 
 
 async def list_open_assets(

@@ -123,8 +123,15 @@
         })
         .catch(function () { /* a newer view replaced this request */ });
     };
-    map.on("moveend", load);
-    load();
+    // One request per settled view: the first view and a fit to the district right after it
+    // (or a quick pan and zoom) would otherwise ask twice.
+    var timer = null;
+    var soon = function () {
+      if (timer) { clearTimeout(timer); }
+      timer = setTimeout(load, 60);
+    };
+    map.on("moveend", soon);
+    soon();
   }
 
   // Mutual aid groups: shaded areas, never a pin on a home.
