@@ -49,9 +49,10 @@ fuzz: install
 soak: install
 	$(BIN)/python scripts/soak.py --start-server
 
-# Every benchmark of issue 8 in one go (about 12 minutes here): its own databases with synthetic
-# assets, servers started like `make run`, wrk as the load client; writes bench/results.json and
-# the table in docs/performance.md. `python -m bench --only lookup,caller` runs a subset.
+# Every benchmark of issue 8 in one go (about 5 minutes here, 6 when it first builds its databases
+# with synthetic assets), servers started like `make run`, wrk as the load client; writes
+# bench/results.json and the table in docs/performance.md. `python -m bench --only lookup,caller`
+# runs a subset.
 bench: install
 	command -v wrk >/dev/null || bash scripts/apt-install.sh wrk
 	$(BIN)/python -m bench

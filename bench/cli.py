@@ -23,7 +23,7 @@ import psycopg
 
 from bench import bulk, page, render, report, servers, suites, synthetic, tipg
 from bench.config import BENCHMARKS, DOCS, RESULTS, Plan, plan_for
-from bench.load import LoadFailed, load_settings, measure, postgres_connections, succeeded
+from bench.load import LoadFailed, interleaved, load_settings, postgres_connections, succeeded
 from bench.machine import describe
 from bench.places import District, live_postcodes
 
@@ -165,6 +165,7 @@ def run(plan: Plan, benches: set[str]) -> dict[str, Any]:
             "threads": load.threads,
             "connections": load.connections,
             "duration_s": load.duration_s,
+            "rounds": plan.rounds,
             "warmup_s": load.warmup_s,
             "sizes": plan.sizes,
             "databases": plan.databases,
@@ -204,15 +205,24 @@ def _main_benches(
     """Everything measured on the main (100k) server."""
     raw = result.raw
     if benches & {"lookup", "caller"}:
-        for name, paths in suites.throughput_paths(*points, postcodes).items():
-            if name in benches or name.startswith("trivial"):
-                with result.bench(name):
-                    raw[name] = measure(base, paths, load, name)
+        with result.bench("lookup, caller"):
+            named = {
+                name: paths
+                for name, paths in suites.throughput_paths(*points, postcodes).items()
+                if name in benches or name == "trivial"
+            }
+            for name, outcome in interleaved(base, named, load, plan.rounds).items():
+                if isinstance(outcome, LoadFailed):
+                    raw[name] = {**(outcome.figures or {}), "failed": str(outcome)}
+                    result.failed[name] = str(outcome)
+                else:
+                    raw[name] = outcome
         for name in ("lookup", "caller"):
             if name in benches:
 
                 def over_trivial(n: str = name) -> float:
-                    return float(succeeded(raw, n)["requests_per_s"] / suites.trivial_rate(raw))
+                    trivial = succeeded(raw, "trivial")["requests_per_s"]
+                    return float(succeeded(raw, n)["requests_per_s"] / trivial)
 
                 result.ratio(f"{name}_vs_trivial_ratio", over_trivial)
     if "clusters" in benches:

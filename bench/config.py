@@ -32,6 +32,7 @@ class Plan:
     warmup_s: float = 5.0
     threads: int = 2
     connections: int = 32
+    rounds: int = 3  # trivial, lookup and caller measured in turn, this many times round
     bulk_points: int = 100_000
     bulk_repeats: int = 3
     sample_places: int = 2000
@@ -69,6 +70,7 @@ SMOKE = Plan(
     warmup_s=0.3,
     threads=1,
     connections=4,
+    rounds=2,
     bulk_points=2000,
     sample_places=200,
     ogc_boxes=20,

@@ -101,34 +101,74 @@ def check_paths(base: str, paths: list[str]) -> None:
 
 def measure(base: str, paths: list[str], load: Load, label: str) -> dict[str, Any]:
     """Requests/s and latency percentiles of GET `paths` (walked in order, wrapping)."""
-    check_paths(base, paths)
-    with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as f:
-        f.write("\n".join(paths) + "\n")
-        file = Path(f.name)
+    outcome = interleaved(base, {label: paths}, load, rounds=1)[label]
+    if isinstance(outcome, LoadFailed):
+        raise outcome
+    return outcome
+
+
+def interleaved(
+    base: str, named: dict[str, list[str]], load: Load, rounds: int
+) -> dict[str, dict[str, Any] | LoadFailed]:
+    """Several path sets measured in turn, `rounds` times round (each a share of the duration),
+    after one warm-up each: a machine that gets busier or quieter meanwhile weighs on every set
+    alike. Requests/s over all rounds; percentiles the request-weighted mean of the rounds'.
+    Each set's result, or its LoadFailed (non-2xx answers or socket errors)."""
+    files: dict[str, Path] = {}
     try:
-        figures = _run(base, file, load)
+        for name, paths in named.items():
+            check_paths(base, paths)
+            with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as f:
+                f.write("\n".join(paths) + "\n")
+                files[name] = Path(f.name)
+        for file in files.values():
+            if load.warmup_s > 0:
+                _run(base, file, load, load.warmup_s)
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in named}
+        for _ in range(rounds):
+            for name, file in files.items():
+                runs[name].append(_run(base, file, load, load.duration_s / rounds))
     finally:
-        file.unlink()
-    seconds = figures["duration_us"] / 1e6
-    socket_errors = figures.get("socket_errors", 0) + sum(
-        figures.get(k, 0) for k in ("connect_errors", "read_errors", "write_errors", "timeouts")
+        for file in files.values():
+            file.unlink()
+    return {name: _summary(base, name, runs[name], load, len(named[name])) for name in named}
+
+
+def _summary(
+    base: str, label: str, runs: list[dict[str, Any]], load: Load, paths: int
+) -> dict[str, Any] | LoadFailed:
+    requests = sum(r["requests"] for r in runs)
+    seconds = sum(r["duration_us"] for r in runs) / 1e6
+
+    def weighted_ms(key: str) -> float:
+        total = sum(r[key] * r["requests"] for r in runs)
+        return round(total / requests / 1000, 2) if requests else 0.0
+
+    socket_errors = sum(
+        r.get(k, 0)
+        for r in runs
+        for k in ("socket_errors", "connect_errors", "read_errors", "write_errors", "timeouts")
     )
-    result = {
-        "requests": figures["requests"],
+    result: dict[str, Any] = {
+        "requests": requests,
         "seconds": round(seconds, 2),
-        "requests_per_s": round(figures["requests"] / seconds, 1) if seconds else 0.0,
-        "p50_ms": round(figures["p50_us"] / 1000, 2),
-        "p95_ms": round(figures["p95_us"] / 1000, 2),
-        "p99_ms": round(figures["p99_us"] / 1000, 2),
-        "max_ms": round(figures["max_us"] / 1000, 2),
-        "mean_ms": round(figures["mean_us"] / 1000, 2),
-        "response_bytes": figures.get("bytes", 0),
-        "non_2xx": figures["status_errors"],
+        "requests_per_s": round(requests / seconds, 1) if seconds else 0.0,
+        "p50_ms": weighted_ms("p50_us"),
+        "p95_ms": weighted_ms("p95_us"),
+        "p99_ms": weighted_ms("p99_us"),
+        "max_ms": round(max(r["max_us"] for r in runs) / 1000, 2),
+        "mean_ms": weighted_ms("mean_us"),
+        "response_bytes": sum(r.get("bytes", 0) for r in runs),
+        "non_2xx": sum(r["status_errors"] for r in runs),
         "socket_errors": socket_errors,
         "client": load.client,
         "connections": load.connections,
-        "paths": len(paths),
+        "paths": paths,
     }
+    if len(runs) > 1:
+        result["rounds_requests_per_s"] = [
+            round(r["requests"] / (r["duration_us"] / 1e6), 1) for r in runs
+        ]
     print(
         f"  {label}: {result['requests_per_s']:,.0f} req/s, p50 {result['p50_ms']} ms, "
         f"p99 {result['p99_ms']} ms, {result['non_2xx']} non-2xx, {socket_errors} socket errors",
@@ -138,7 +178,7 @@ def measure(base: str, paths: list[str], load: Load, label: str) -> dict[str, An
     if result["non_2xx"] or socket_errors or not result["requests"]:
         result["postgres_connections"] = postgres_connections()
         settle(base)
-        raise LoadFailed(
+        return LoadFailed(
             f"{label}: {result['non_2xx']} non-2xx answers and {socket_errors} socket errors "
             f"in {result['requests']} requests (PostgreSQL: {result['postgres_connections']})",
             result,
@@ -146,45 +186,19 @@ def measure(base: str, paths: list[str], load: Load, label: str) -> dict[str, An
     return result
 
 
-def _run(base: str, paths: Path, load: Load) -> dict[str, Any]:
-    """The warm-up (wrk: a run of its own) and the measured run; the measured run's figures."""
+def _run(base: str, paths: Path, load: Load, seconds: float) -> dict[str, Any]:
+    """One run of `seconds` (wrk, or the Python client in its own process); its figures."""
     if load.client == "wrk":
-
-        def wrk(seconds: float) -> list[str]:
-            return [
-                "wrk",
-                f"-t{load.threads}",
-                f"-c{load.connections}",
-                f"-d{seconds:g}s",
-                "--timeout",
-                "10s",
-                "-s",
-                str(LUA),
-                base,
-                "--",
-                str(paths),
-            ]
-
-        if load.warmup_s > 0:
-            subprocess.run(wrk(load.warmup_s), capture_output=True, timeout=load.warmup_s + 60)
-        command = wrk(load.duration_s)
+        command = [
+            "wrk", f"-t{load.threads}", f"-c{load.connections}", f"-d{seconds:g}s",
+            "--timeout", "10s", "-s", str(LUA), base, "--", str(paths),
+        ]  # fmt: skip
     else:
         command = [
-            sys.executable,
-            "-m",
-            "bench.client",
-            str(paths),
-            "--base",
-            base,
-            "--connections",
-            str(load.connections),
-            "--duration",
-            str(load.duration_s),
-            "--warmup",
-            str(load.warmup_s),
-        ]
-    timeout = load.warmup_s + load.duration_s + 60
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+            sys.executable, "-m", "bench.client", str(paths), "--base", base,
+            "--connections", str(load.connections), "--duration", str(seconds),
+        ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     for line in done.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             figures: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))

@@ -41,8 +41,7 @@ TRIVIAL = "/health/live"
 def throughput_paths(
     lon: np.ndarray, lat: np.ndarray, postcodes: list[str]
 ) -> dict[str, list[str]]:
-    """/health/live, then lookup and caller, then /health/live again: the trivial rate is the
-    mean of the two, so a machine that got busier or quieter meanwhile counts against both."""
+    """/health/live (the trivial answer), lookup and caller: measured in turn, interleaved."""
     caller = [
         f"/api/caller?{urlencode({'postcode': p, 'needs': CALLER_NEEDS, 'at': CALLER_AT})}"
         for p in postcodes
@@ -51,15 +50,7 @@ def throughput_paths(
         "trivial": [TRIVIAL],
         "lookup": point_paths("/api/lookup", lon, lat),
         "caller": caller,
-        "trivial_again": [TRIVIAL],
     }
-
-
-def trivial_rate(raw: dict[str, Any]) -> float:
-    """The mean of the trivial runs that succeeded."""
-    return statistics.mean(
-        raw[k]["requests_per_s"] for k in ("trivial", "trivial_again") if k in raw
-    )
 
 
 def nearest(base: str, size: str, load: Load, lon: np.ndarray, lat: np.ndarray) -> dict[str, Any]:
