@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -11,16 +12,33 @@ from app.geo.geography import Geography
 
 OUTLINE_TOLERANCE_M = 25.0
 LSOA_TOLERANCE_M = 25.0
+Drawn = TypeVar("Drawn")
 
 
 class MapData:
     def __init__(self, engine: AsyncEngine, geography: Geography) -> None:
         self.engine, self.geography = engine, geography
         self._cache: dict[tuple[str, float, int], dict[str, Any]] = {}
+        self._drawn: dict[tuple[str, int], Any] = {}
+
+    def _generation(self) -> int:
+        snapshot = self.geography.index.snapshot
+        return snapshot.generation if snapshot else -1
+
+    async def drawing(self, key: str, draw: Callable[[], Awaitable[Drawn]]) -> Drawn:
+        """Something drawn from the layers alone (a rendered map), made once per generation."""
+        generation = self._generation()
+        if (key, generation) not in self._drawn:
+            drawn = await draw()
+            if generation < 0:
+                return drawn
+            self._drawn = {k: v for k, v in self._drawn.items() if k[1] == generation}
+            self._drawn[(key, generation)] = drawn
+        result: Drawn = self._drawn[(key, generation)]
+        return result
 
     async def layer(self, name: str, tolerance_m: float, digits: int = 5) -> dict[str, Any]:
-        snapshot = self.geography.index.snapshot
-        generation = snapshot.generation if snapshot else -1
+        generation = self._generation()
         key = (name, tolerance_m, generation)
         if key not in self._cache:
             async with self.engine.connect() as conn:

@@ -145,6 +145,19 @@ def with_nonce(html: str, nonce: str) -> str:
     return _INLINE.sub(lambda m: f'<{m[1]} nonce="{nonce}"{m[2]}', html)
 
 
+NONCE_SLOT = "assetmap-nonce-slot"  # where a response's nonce goes in a map rendered ahead
+
+
+def with_response_nonce(parts: MapParts, nonce: str) -> MapParts:
+    """A map rendered with `NONCE_SLOT` as its nonce, for this response."""
+    return MapParts(
+        head=Markup(str(parts.head).replace(NONCE_SLOT, nonce)),  # noqa: S704 - folium's markup
+        body=parts.body,
+        script=Markup(str(parts.script).replace(NONCE_SLOT, nonce)),  # noqa: S704
+        map_var=parts.map_var,
+    )
+
+
 def render(m: Any, nonce: str) -> MapParts:
     figure = m.get_root()
     figure.render()

@@ -133,10 +133,19 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         caption = f"{total} entries, by name" + (", open now" if open_now else "")
         pages = _pager(request, page, total)
     centre = (found.place.lat, found.place.lon) if found.place else None
-    m = maps.base_map(services.settings, centre, zoom=14 if centre else 11)
-    _, overlays = await outlines_on(
-        m, services, ("district", "hub", "neighbourhood", "ward"), ("district",)
+
+    async def draw() -> tuple[maps.MapParts, list[dict[str, Any]]]:
+        m = maps.base_map(services.settings, centre, zoom=14 if centre else 11)
+        _, overlays = await outlines_on(
+            m, services, ("district", "hub", "neighbourhood", "ward"), ("district",)
+        )
+        return maps.render(m, maps.NONCE_SLOT), overlays
+
+    # the whole-district map is the same for everyone: drawn once per geography generation
+    drawn, overlays = await (
+        services.map_data.drawing("public", draw) if centre is None else draw()
     )
+    parts = maps.with_response_nonce(drawn, services.nonce)
     return {
         "title": "Find support",
         "page": "map",
@@ -150,9 +159,9 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         "list_caption": caption,
         "pages": pages,
         "area_names": area_names(services.geography),
-        "map": maps.render(m, services.nonce),
+        "map": parts,
         "page_data": {
-            "mapVar": m.get_name(),
+            "mapVar": parts.map_var,
             "overlays": overlays,
             "assets": {"category": category or None, "openNow": open_now},
             "groups": not category or category == "mutual_aid_group",
