@@ -177,6 +177,16 @@ def markdown(results: dict[str, Any]) -> str:
             f"bytes decoded, {_fmt(page['total_sent_bytes'])} bytes sent with gzip "
             f"(HTML {_fmt(page['html_bytes'])} bytes).",
         ]
+        shown = page.get("time_to_map")
+        if shown:
+            lines += [
+                "",
+                f"Time to a rendered map (`/` in headless Chromium, navigation to the first "
+                f"clusters on the map, 100k assets, median of {shown['loads']}): "
+                f"{_fmt(shown['unthrottled_median_ms'])} ms unthrottled, "
+                f"{_fmt(shown['slow_phone_median_ms'])} ms as a slow phone (CPU 4× slower, "
+                f"{shown['slow_phone']['latency_ms']} ms round trips, 1.6 Mbit/s down).",
+            ]
     databases = raw.get("databases", {})
     if databases:
         lines += [
