@@ -222,7 +222,11 @@ def _build(generation: int, pieces: Sequence[Any], postcodes: Sequence[Any]) -> 
         )
     book = {row.postcode: PostcodePlace(*row) for row in postcodes}
     snapshot = Snapshot(generation, layers, current, book)
-    snapshot.stacked(None)  # the usual tree, built here rather than on the first request
+    # every tree a request may ask for, built here (off the event loop) rather than on the
+    # first request for a vintage: a grid takes a second or two to build
+    snapshot.stacked(None)
+    for vintage in snapshot.vintages():
+        snapshot.stacked(vintage)
     return snapshot
 
 
