@@ -214,8 +214,7 @@ def describe_hours(rules: Sequence[Rule], note: str | None = None) -> str:
 def published_hours(rules_json: Any, note: str | None) -> tuple[list[dict[str, str]], str]:
     """An asset row's weekly hours as items and in words. Many assets share their hours, and a
     page of a hundred asks for the same few again and again: the work is cached per hours."""
-    rows = _loads(rules_json) or ()
-    opening, text = _published_hours(tuple(tuple(row) for row in rows), note)
+    opening, text = _published_hours(_rules_key(rules_json), note)
     return [dict(rule) for rule in opening], text
 
 
@@ -237,7 +236,7 @@ def state_of(rules_json: Any, exceptions_json: Any, moment: datetime) -> Opening
     Hours in whole minutes give the same state all through a minute, so states are cached per
     (hours as given, minute): a nearest-support answer asks the same few dozen rows over and
     over, and many assets share their hours."""
-    rules_key = tuple(map(tuple, _loads(rules_json) or ()))
+    rules_key = _rules_key(rules_json)
     closures_key = tuple(tuple(row.items()) for row in _loads(exceptions_json) or ())
     state = _state_in_minute(rules_key, closures_key, _minute(moment))
     if state is None:  # hours with seconds in them: evaluated at the moment itself
@@ -267,6 +266,11 @@ def _whole_minutes(rules: Sequence[Rule], closures: Sequence[Closure]) -> bool:
     times = [t for r in rules for t in (r.opens, r.closes)]
     times += [t for c in closures for t in (c.opens, c.closes) if t is not None]
     return all(t.second == 0 and t.microsecond == 0 for t in times)
+
+
+def _rules_key(rules_json: Any) -> tuple[tuple[Any, ...], ...]:
+    """A row's weekly rules as given ([day, opens, closes] each), hashable for the caches."""
+    return tuple(map(tuple, _loads(rules_json) or ()))
 
 
 def _loads(value: Any) -> Any:
