@@ -61,8 +61,8 @@ class CellGrid:
         column = np.floor((xs - self.west) / self.step)
         row = np.floor((ys - self.south) / self.step)
         inside = (column >= 0) & (column < self.columns) & (row >= 0) & (row < self.rows)
-        cell = np.where(inside, row * self.columns + column, -1)
-        return np.nan_to_num(cell, nan=-1).astype(np.int64)
+        # a NaN coordinate is never inside, so np.where leaves no NaN behind
+        return np.where(inside, row * self.columns + column, -1).astype(np.int64)
 
     def one_cell(self, x: float, y: float) -> int:
         column = math.floor((x - self.west) / self.step)
