@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated
 
 import orjson
@@ -46,6 +47,12 @@ def create_api_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+def listen_dsn(settings: Settings) -> str:
+    """The database as a plain DSN, for a raw asyncpg connection that LISTENs."""
+    url = database_url(settings, "asyncpg").set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
 async def warm_pool(engine: AsyncEngine, connections: int) -> None:
     """Open the pool's connections before the first request, each with PostGIS loaded: a new
     server process is slow to answer its first spatial query, and a burst of callers at start-up
@@ -72,33 +79,24 @@ def create_sync_engine(settings: Settings, **kwargs: object) -> Engine:
     )
 
 
-async def get_engine(request: Request) -> AsyncEngine:
-    engine: AsyncEngine = request.app.state.engine
-    return engine
-
-
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-async def get_connection(
-    request: Request,
-    engine: Annotated[AsyncEngine, Depends(get_engine)],
-    principal: Annotated[Principal, Depends(get_principal)],
-) -> AsyncIterator[AsyncConnection]:
-    """The request's one connection. Taken after the caller's key is checked (on a connection
-    of its own, already given back), so a request never holds one connection while it waits for
-    another: under a burst that wait is a deadlock until the pool timeout.
-
-    A read runs in autocommit (each statement its own snapshot), sparing the BEGIN and ROLLBACK
-    round trips; writes open their own transactions (`engine.begin()`, sessions).
+@asynccontextmanager
+async def queued_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A connection for this request, in its turn.
 
     Requests wait for a connection in a first-come, first-served queue as large as the pool: the
     pool's own wait lets a newcomer take a connection just freed, so under a burst one request
-    could starve past the pool timeout while later ones were served."""
+    could starve past the pool timeout while later ones were served.
+
+    A read runs in autocommit (each statement its own snapshot), sparing the BEGIN and ROLLBACK
+    round trips; writes open their own transactions (`engine.begin()`, sessions)."""
     queue: asyncio.Semaphore = request.app.state.connection_queue
     async with asyncio.timeout(request.app.state.settings.pool_timeout_s):
         await queue.acquire()  # past the timeout: TimeoutError, answered 503 like the pool's
     try:
+        engine: AsyncEngine = request.app.state.engine
         async with engine.connect() as conn:
             if request.method in READ_METHODS:
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -107,4 +105,26 @@ async def get_connection(
         queue.release()
 
 
+async def get_connection(
+    request: Request, principal: Annotated[Principal, Depends(get_principal)]
+) -> AsyncIterator[AsyncConnection]:
+    """The request's one connection. Taken after the caller's key is checked (on a connection
+    of its own, already given back), so a request never holds one connection while it waits for
+    another: under a burst that wait is a deadlock until the pool timeout."""
+    async with queued_connection(request) as conn:
+        yield conn
+
+
+Connect = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
+
+
+async def get_connect(
+    request: Request, principal: Annotated[Principal, Depends(get_principal)]
+) -> Connect:
+    """For a read that may need no database: a connection only when it asks for one (the
+    same queue, the same key check first)."""
+    return lambda: queued_connection(request)
+
+
 Connection = Annotated[AsyncConnection, Depends(get_connection)]
+ConnectOnDemand = Annotated[Connect, Depends(get_connect)]

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app import __version__, openapi
 from app.attribution import ATTRIBUTION
 from app.compression import PageCompressionMiddleware
-from app.db import create_api_engine, warm_pool
+from app.db import create_api_engine, listen_dsn, warm_pool
 from app.errors import ErrorBody, register_error_handlers
+from app.geo.asset_index import AssetIndex, WritesMarkStale
 from app.geo.boundary_index import BoundaryIndex
 from app.geo.geography import Geography
 from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
@@ -72,9 +73,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except Exception:  # the database may be down at start; the refresher keeps trying
         log.warning("boundary index not loaded at start-up; lookups use PostGIS until it is")
     index.start()
+    app.state.asset_index = None
+    if settings.asset_index:
+        asset_index = AssetIndex(engine, listen_dsn(settings), settings.boundary_refresh_s)
+        app.state.asset_index = asset_index
+        asset_index.start()
     try:
         yield
     finally:
+        if app.state.asset_index is not None:
+            await app.state.asset_index.stop()
         await index.stop()
         await engine.dispose()
 
@@ -110,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PageCompressionMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, tile_origin=tile_origin(settings.tile_url))
+    app.add_middleware(WritesMarkStale)
     app.add_middleware(RequestIdMiddleware)
     register_error_handlers(app)
     app.include_router(health.router)

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     boundary_refresh_s: float = Field(
         5.0, gt=0, description="How often a worker checks whether the geography was reloaded."
     )
+    asset_index: bool = Field(
+        True,
+        description="Answer the hub worker's call from each worker's in-memory index of the "
+        "assets (kept current by PostgreSQL notifications); off: from PostGIS every time.",
+    )
     stale_after_days: int = Field(365, ge=1, description="Unverified this long → stale.")
     key_categories: list[str] = Field(
         ["food_bank", "gp_practice", "pharmacy", "library", "advice", "mental_health",

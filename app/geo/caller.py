@@ -1,16 +1,24 @@
 """The hub worker's one call: where the caller is, and for each need the nearest support open at
-that time, then the next to open, then those whose hours are unknown."""
+that time, then the next to open, then those whose hours are unknown.
+
+Answered from the worker's asset index (app.geo.asset_index) when it is current, reading from
+the database only the rows it has not shown before; else from PostGIS in one statement."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db import Connect
+from app.geo.asset_index import AssetIndex, Snapshot, read_rows
 from app.geo.assets import AssetFilter
-from app.geo.nearest import Found, nearest, nearest_per_need
+from app.geo.hours import OpeningState, state_for
+from app.geo.nearest import MAX_SCANNED, Found, located, nearest, nearest_per_need
 from app.principal import Principal
 
 OPEN_WANTED = 3
@@ -19,35 +27,71 @@ CANDIDATES_PER_NEED = 20
 WIDER_SEARCH_M = 25_000
 
 
-@dataclass(frozen=True)
-class Listed:
-    found: Found
-    listed_as: str  # open, opens_next or hours_unknown
+class Near(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def distance_m(self) -> float: ...
+    @property
+    def state(self) -> OpeningState: ...
 
 
-def choose(candidates: Sequence[Found], extra_open: Sequence[Found] = ()) -> list[Listed]:
-    """Nearest three open, then the one that opens soonest, then up to three with unknown hours."""
+N = TypeVar("N", bound=Near)
+
+
+def choose(candidates: Sequence[N], extra_open: Sequence[N] = ()) -> list[tuple[N, str]]:
+    """Nearest three open, then the one that opens soonest, then up to three with unknown hours;
+    each with how it is listed (open, opens_next or hours_unknown)."""
     open_now = [f for f in candidates if f.state.open_now]
-    seen = {f.row["id"] for f in open_now}
-    open_now += [f for f in extra_open if f.row["id"] not in seen]
-    chosen = [Listed(f, "open") for f in sorted(open_now, key=lambda f: f.distance_m)[:OPEN_WANTED]]
+    seen = {f.id for f in open_now}
+    open_now += [f for f in extra_open if f.id not in seen]
+    chosen = [(f, "open") for f in sorted(open_now, key=lambda f: f.distance_m)[:OPEN_WANTED]]
     closed = [f for f in candidates if f.state.state == "closed" and f.state.opens_at]
     if closed:
         soonest = min(closed, key=lambda f: (f.state.opens_at, f.distance_m))
-        chosen.append(Listed(soonest, "opens_next"))
+        chosen.append((soonest, "opens_next"))
     unknown = [f for f in candidates if f.state.state == "unknown"][:UNKNOWN_WANTED]
-    chosen += [Listed(f, "hours_unknown") for f in unknown]
+    chosen += [(f, "hours_unknown") for f in unknown]
     return chosen
 
 
-async def support_for_needs(
+@dataclass(frozen=True)
+class Indexed:
+    """A candidate from the asset index with its opening state."""
+
+    id: int
+    distance_m: float
+    state: OpeningState
+
+
+def _from_index(
+    snapshot: Snapshot, principal: Principal, x: float, y: float, need: str, at: datetime
+) -> list[tuple[Indexed, str]]:
+    """The nearest few whatever their state, and the nearest open within the wider search
+    (looking at most MAX_SCANNED deep): walked once, nearest first."""
+    candidates: list[Indexed] = []
+    open_near: list[Indexed] = []
+    for scanned, found in enumerate(snapshot.walk(need, principal, x, y)):
+        near = Indexed(found.id, found.distance_m, state_for(found.hours, at))
+        if len(candidates) < CANDIDATES_PER_NEED:
+            candidates.append(near)
+        elif len(open_near) >= OPEN_WANTED or near.distance_m > WIDER_SEARCH_M:
+            break
+        if near.state.open_now and near.distance_m <= WIDER_SEARCH_M:
+            open_near.append(near)
+        if scanned >= MAX_SCANNED:
+            break
+    return choose(candidates, open_near[:OPEN_WANTED])
+
+
+async def _from_database(
     conn: AsyncConnection,
     principal: Principal,
     easting: float,
     northing: float,
     needs: Sequence[str],
     at: datetime,
-) -> dict[str, list[Listed]]:
+) -> dict[str, list[tuple[Found, str]]]:
     """One statement for every need: the nearest, and the nearest open within a wider radius;
     a further search only when the open ones found fewer than wanted and some turned out shut."""
     per_need = await nearest_per_need(
@@ -64,3 +108,59 @@ async def support_for_needs(
             )  # fmt: skip
         chosen[need] = choose(found.nearest, extra)
     return chosen
+
+
+@dataclass(frozen=True)
+class Moment:
+    """When the call is about, and what `present` needs to know of the day."""
+
+    at: datetime
+    today: date
+    stale_after_days: int
+
+
+async def support_for_needs(
+    index: AssetIndex | None,
+    connect: Connect,
+    principal: Principal,
+    easting: float,
+    northing: float,
+    needs: Sequence[str],
+    moment: Moment,
+) -> dict[str, list[dict[str, Any]]]:
+    """Each need's listed items as this principal may see them, with how each is listed."""
+    snapshot = index.current() if index is not None else None
+    if snapshot is None:
+        async with connect() as conn:
+            from_db = await _from_database(conn, principal, easting, northing, needs, moment.at)
+        return {
+            need: [
+                {**found.item(principal, moment.today, moment.stale_after_days), "listed_as": how}
+                for found, how in listed
+            ]
+            for need, listed in from_db.items()
+        }
+    chosen = {need: _from_index(snapshot, principal, easting, northing, need, moment.at)
+              for need in needs}  # fmt: skip
+    rows, missing = snapshot.cached_rows(list({n.id for c in chosen.values() for n, _ in c}))
+    if missing:
+        async with connect() as conn:
+            fetched = await read_rows(conn, principal, missing)
+        snapshot.keep_rows(fetched)
+        rows.update((row["id"], row) for row in fetched)
+    return {
+        need: [
+            _shown(snapshot, rows[near.id], near, how, principal, moment)
+            for near, how in listed
+            if near.id in rows  # gone from view since the index was loaded
+        ]
+        for need, listed in chosen.items()
+    }
+
+
+def _shown(
+    snapshot: Snapshot, row: RowMapping, near: Indexed, how: str, principal: Principal,
+    moment: Moment,
+) -> dict[str, Any]:  # fmt: skip
+    item = snapshot.shown_item(row, principal, moment.today, moment.stale_after_days)
+    return {**located(item, near.distance_m, near.state), "listed_as": how}

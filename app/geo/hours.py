@@ -230,16 +230,30 @@ def london_today() -> date:
     return datetime.now(LONDON).date()
 
 
+HoursKey = tuple[tuple[tuple[Any, ...], ...], tuple[tuple[tuple[str, Any], ...], ...]]
+
+
+def hours_key(rules_json: Any, exceptions_json: Any) -> HoursKey:
+    """An asset's rules and exceptions (as the read query gives them), hashable: the key of the
+    opening-state cache, and what app.geo.asset_index keeps per distinct set of hours."""
+    closures_key = tuple(tuple(row.items()) for row in _loads(exceptions_json) or ())
+    return _rules_key(rules_json), closures_key
+
+
 def state_of(rules_json: Any, exceptions_json: Any, moment: datetime) -> OpeningState:
-    """The opening state of an asset row (its rules and exceptions as the read query gives them).
+    """The opening state of an asset row (its rules and exceptions as the read query gives them)."""
+    return state_for(hours_key(rules_json, exceptions_json), moment)
+
+
+def state_for(key: HoursKey, moment: datetime) -> OpeningState:
+    """The opening state for hours given as `hours_key` made them.
 
     Hours in whole minutes give the same state all through a minute, so states are cached per
-    (hours as given, minute): a nearest-support answer asks the same few dozen rows over and
-    over, and many assets share their hours."""
-    rules_key = _rules_key(rules_json)
-    closures_key = tuple(tuple(row.items()) for row in _loads(exceptions_json) or ())
-    state = _state_in_minute(rules_key, closures_key, _minute(moment))
+    (hours, minute): a nearest-support answer asks the same few dozen rows over and over, and
+    many assets share their hours."""
+    state = _state_in_minute(*key, _minute(moment))
     if state is None:  # hours with seconds in them: evaluated at the moment itself
+        rules_key, closures_key = key
         rules, closures = rules_from_rows(rules_key), closures_from_rows(map(dict, closures_key))
         return state_at(rules, closures, moment)
     return state

@@ -27,12 +27,21 @@ class Found:
     distance_m: float
     state: OpeningState
 
+    @property
+    def id(self) -> int:
+        return int(self.row["id"])
+
     def item(self, principal: Principal, today: date, stale_after_days: int) -> dict[str, Any]:
         """The asset item as this principal may see it, with its distance and opening state."""
-        item = present(self.row, principal, today, stale_after_days)
-        item["distance_m"] = round(self.distance_m)
-        item.update(self.state.as_dict())
-        return item
+        return located(present(self.row, principal, today, stale_after_days), self.distance_m,
+                       self.state)  # fmt: skip
+
+
+def located(item: dict[str, Any], distance_m: float, state: OpeningState) -> dict[str, Any]:
+    """A presented item (changed in place) with its distance and opening state."""
+    item["distance_m"] = round(distance_m)
+    item.update(state.as_dict())
+    return item
 
 
 def _query(where: str, within: bool) -> Any:

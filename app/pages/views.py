@@ -3,6 +3,7 @@ API answer never disagree."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.errors import AppError
 from app.geo.areas import find_area, resolve_layer
 from app.geo.assets import AssetFilter, list_assets, list_open_assets
-from app.geo.caller import support_for_needs
+from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.geography import Geography, Place
 from app.geo.hours import LONDON, london
@@ -217,18 +218,15 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         return context
     moment = _moment(at_text)
     chosen = await support_for_needs(
-        services.conn, services.principal, found.place.easting, found.place.northing, needs, moment
-    )
+        request.app.state.asset_index, lambda: contextlib.nullcontext(services.conn),
+        services.principal, found.place.easting, found.place.northing, needs,
+        Moment(moment, moment.date(), services.stale_after_days),
+    )  # fmt: skip
     labels = {c["code"]: c["label"] for c in categories}
-    today = moment.date()
     answer_needs = []
     points = []
     for need in needs:
-        items = [
-            {**listed.found.item(services.principal, today, services.stale_after_days),
-             "listed_as": listed.listed_as}
-            for listed in chosen[need]
-        ]  # fmt: skip
+        items = chosen[need]
         answer_needs.append({"category": need, "label": labels[need], "items": items})
         points += [{"id": i["id"], "name": i["name"], "category": i["category"], "lat": i["lat"],
                     "lon": i["lon"]} for i in items]  # fmt: skip

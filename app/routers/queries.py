@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from app.auth import PrincipalDep
-from app.db import Connection
+from app.db import Connection, ConnectOnDemand
 from app.dependencies import (
     BBoxDep,
     CategoriesDep,
@@ -25,7 +25,7 @@ from app.formats import csv_text
 from app.geo import clusters
 from app.geo.areas import resolve_layer
 from app.geo.assets import AssetFilter
-from app.geo.caller import support_for_needs
+from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.hours import LONDON, london_today
 from app.geo.nearest import nearest
@@ -147,7 +147,7 @@ async def needs_param(
 )
 async def caller(
     request: Request,
-    conn: Connection,
+    connect: ConnectOnDemand,
     principal: PrincipalDep,
     geography: GeographyDep,
     taxonomy: TaxonomyDep,
@@ -155,30 +155,21 @@ async def caller(
     needs: Annotated[list[str], Depends(needs_param)],
     at: Annotated[datetime | None, Depends(at_param)] = None,
 ) -> JSON:
-    moment = at or datetime.now(LONDON)
+    moment = Moment(at or datetime.now(LONDON), london_today(), _stale_days(request))
     areas = await geography.areas_at(place)
-    chosen = await support_for_needs(conn, principal, place.easting, place.northing, needs, moment)
+    items = await support_for_needs(
+        request.app.state.asset_index, connect, principal, place.easting, place.northing,
+        needs, moment,
+    )  # fmt: skip
     labels = await taxonomy.labels()
-    today, stale_days = london_today(), _stale_days(request)
     return JSON(
         {
             **place.describe(),
             "within_district": areas["district"] is not None,
             **areas,
-            "at": moment.isoformat(),
+            "at": moment.at.isoformat(),
             "needs": [
-                {
-                    "category": need,
-                    "label": labels[need],
-                    "items": [
-                        {
-                            **listed.found.item(principal, today, stale_days),
-                            "listed_as": listed.listed_as,
-                        }
-                        for listed in chosen[need]
-                    ],
-                }
-                for need in needs
+                {"category": need, "label": labels[need], "items": items[need]} for need in needs
             ],
         }
     )

@@ -1,0 +1,344 @@
+"""Each worker's in-memory index of the assets a hub worker's call searches: per category, where
+each asset is (a k-d tree over its point in British National Grid, or its service area), its
+tier and owner, and its hours; so the call needs no database round trip once the rows it shows
+are cached.
+
+It is kept current by PostgreSQL's notifications: migration 0008's triggers notify channel
+`asset_changed` when a transaction changes assets, hours, organisations or categories. A
+change heard marks the index stale until it has been reloaded; a stale index, or one whose
+listener is down, answers nothing (`current()` is None) and callers read PostGIS as before.
+A write through this worker marks it stale before its response is sent (`WritesMarkStale`),
+so what a client wrote it reads back at once; another worker hears of it within milliseconds.
+
+Privacy is the same rule as app.visibility.scope (tier, or the editor's own organisation;
+only active and temporarily closed assets are held), and the rows shown are read under scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import asyncpg
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+from sqlalchemy import RowMapping, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.geo.assets import (
+    ASSET_COLUMNS,
+    ASSET_FROM,
+    DEFAULT_STATUSES,
+    EXCEPTIONS_JSON,
+    RULES_JSON,
+    AssetFilter,
+)
+from app.geo.hours import HoursKey, hours_key
+from app.principal import Principal
+from app.visibility import present
+
+log = logging.getLogger("assetmap.asset_index")
+
+CHANNEL = "asset_changed"
+SETTLE_S = 0.05  # a burst of changes (an import) is one reload
+FIRST_BATCH = 16  # nearest asked of a tree at first; four times more each time more are needed
+CACHED_ROWS = 50_000  # rows kept for showing; past this the cache starts again
+TIERS = ("public", "professional", "hidden")
+NO_ORGANISATION = -1
+
+# The asset's place: a point (most), or a group's service area (distance 0 inside it).
+_LEAN = text(
+    f"""
+    SELECT a.id, a.category, a.visibility, coalesce(a.organisation_id, {NO_ORGANISATION}) AS org,
+           CASE WHEN a.service_area IS NULL THEN ST_X(a.place_bng) END AS x,
+           CASE WHEN a.service_area IS NULL THEN ST_Y(a.place_bng) END AS y,
+           CASE WHEN a.service_area IS NOT NULL THEN ST_AsBinary(a.place_bng) END AS area,
+           CAST({RULES_JSON} AS text) AS rules, CAST({EXCEPTIONS_JSON} AS text) AS exceptions
+    FROM asset a
+    WHERE a.status = ANY(CAST(:statuses AS text[]))
+    """
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An asset near a place, as the index knows it."""
+
+    id: int
+    distance_m: float
+    hours: HoursKey
+
+
+@dataclass
+class _Assets:
+    """One kind of place (points, or service areas) of one category, in parallel arrays."""
+
+    ids: np.ndarray
+    tiers: np.ndarray  # index into TIERS
+    orgs: np.ndarray
+    hours: np.ndarray  # index into Snapshot.hours
+    _visible: dict[tuple[tuple[str, ...], int], np.ndarray] = field(default_factory=dict)
+
+    def visible(self, principal: Principal) -> np.ndarray:
+        """app.visibility.scope as a mask: the principal's tiers, or its own organisation's."""
+        org = principal.organisation_id if principal.organisation_id is not None else -2
+        key = (principal.tiers, org)
+        if key not in self._visible:
+            codes = [TIERS.index(t) for t in principal.tiers]
+            self._visible[key] = np.isin(self.tiers, codes) | (self.orgs == org)
+        return self._visible[key]
+
+
+@dataclass
+class _Category:
+    points: _Assets
+    tree: cKDTree | None
+    areas: _Assets
+    area_shapes: np.ndarray  # shapely geometries, British National Grid
+
+
+@dataclass
+class Snapshot:
+    categories: dict[str, _Category]
+    hours: list[HoursKey]  # each distinct set of hours once
+    changes: int  # the change count this snapshot was loaded after
+    assets: int
+    rows: dict[int, RowMapping] = field(default_factory=dict)
+    shown: dict[tuple[int, bool, date, int], dict[str, Any]] = field(default_factory=dict)
+
+    def walk(self, category: str, principal: Principal, x: float, y: float) -> Iterator[Candidate]:
+        """The category's assets this principal may see, nearest first (metres, to a group's
+        area); asks the tree for more as it is walked."""
+        found = self.categories.get(category)
+        if found is None:
+            return
+        areas = self._areas_by_distance(found, principal, x, y)
+        next_area = 0
+        points, visible = found.points, found.points.visible(principal)
+        total, done, batch = len(points.ids), 0, FIRST_BATCH
+        while done < total:
+            wanted = min(batch, total)
+            distances, order = found.tree.query((x, y), k=wanted)  # type: ignore[union-attr]
+            distances, order = np.atleast_1d(distances)[done:], np.atleast_1d(order)[done:]
+            for distance, i in zip(distances.tolist(), order.tolist(), strict=True):
+                if not visible[i]:
+                    continue
+                while next_area < len(areas) and areas[next_area].distance_m <= distance:
+                    yield areas[next_area]
+                    next_area += 1
+                yield Candidate(int(points.ids[i]), distance, self.hours[points.hours[i]])
+            done, batch = wanted, batch * 4
+        yield from areas[next_area:]
+
+    def _areas_by_distance(
+        self, found: _Category, principal: Principal, x: float, y: float
+    ) -> list[Candidate]:
+        if not len(found.areas.ids):
+            return []
+        visible = np.flatnonzero(found.areas.visible(principal))
+        distances = shapely.distance(found.area_shapes[visible], shapely.Point(x, y))
+        areas = found.areas
+        return sorted(
+            (
+                Candidate(int(areas.ids[i]), float(d), self.hours[areas.hours[i]])
+                for i, d in zip(visible, distances, strict=True)
+            ),
+            key=lambda c: c.distance_m,
+        )
+
+    def cached_rows(self, ids: Sequence[int]) -> tuple[dict[int, RowMapping], list[int]]:
+        """The rows held for these ids, and the ids still to be read."""
+        held = {i: self.rows[i] for i in ids if i in self.rows}
+        return held, [i for i in ids if i not in held]
+
+    def keep_rows(self, rows: Sequence[RowMapping]) -> None:
+        if len(self.rows) + len(rows) > CACHED_ROWS:
+            self.rows.clear()
+            self.shown.clear()
+        self.rows.update((row["id"], row) for row in rows)
+
+    def shown_item(
+        self, row: RowMapping, principal: Principal, today: date, stale_after_days: int
+    ) -> dict[str, Any]:
+        """app.visibility.present of a row, made once per row, view and day (a copy)."""
+        key = (row["id"], principal.sees_private_details_of(row["organisation_id"]), today,
+               stale_after_days)  # fmt: skip
+        if key not in self.shown:
+            self.shown[key] = present(row, principal, today, stale_after_days)
+        return dict(self.shown[key])
+
+
+def _assets(rows: Sequence[Any], hours: np.ndarray) -> _Assets:
+    return _Assets(
+        ids=np.array([r.id for r in rows], dtype=np.int64),
+        tiers=np.array([TIERS.index(r.visibility) for r in rows], dtype=np.int8),
+        orgs=np.array([r.org for r in rows], dtype=np.int64),
+        hours=hours,
+    )
+
+
+def build(rows: Sequence[Any], changes: int) -> Snapshot:
+    """The snapshot from the lean rows (off the event loop: trees take a moment)."""
+    hours_index: dict[tuple[str | None, str | None], int] = {}
+    hours: list[HoursKey] = []
+    by_category: dict[str, tuple[list[Any], list[int], list[Any], list[int]]] = {}
+    for row in rows:
+        said = (row.rules, row.exceptions)
+        if said not in hours_index:
+            hours_index[said] = len(hours)
+            hours.append(hours_key(row.rules, row.exceptions))
+        points, point_hours, areas, area_hours = by_category.setdefault(
+            row.category, ([], [], [], [])
+        )
+        if row.area is None:
+            points.append(row)
+            point_hours.append(hours_index[said])
+        else:
+            areas.append(row)
+            area_hours.append(hours_index[said])
+    categories = {}
+    for category, (points, point_hours, areas, area_hours) in by_category.items():
+        xy = np.array([(r.x, r.y) for r in points], dtype=np.float64).reshape(-1, 2)
+        categories[category] = _Category(
+            points=_assets(points, np.array(point_hours, dtype=np.int32)),
+            tree=cKDTree(xy) if len(xy) else None,
+            areas=_assets(areas, np.array(area_hours, dtype=np.int32)),
+            area_shapes=shapely.from_wkb([bytes(r.area) for r in areas]),
+        )
+    return Snapshot(categories, hours, changes, len(rows))
+
+
+async def read_rows(
+    conn: AsyncConnection, principal: Principal, ids: Sequence[int]
+) -> list[RowMapping]:
+    """The full rows to show, read under the principal's scope (a change not yet heard of
+    cannot show what the database now hides)."""
+    where, params = AssetFilter(ids=ids).where(principal)
+    found = await conn.execute(text(f"SELECT {ASSET_COLUMNS} {ASSET_FROM} WHERE {where}"), params)
+    return list(found.mappings())
+
+
+class AssetIndex:
+    """Holds the current snapshot; listens for changes and reloads after them."""
+
+    def __init__(self, engine: AsyncEngine, dsn: str, check_s: float) -> None:
+        self.engine, self.dsn, self.check_s = engine, dsn, check_s
+        self.snapshot: Snapshot | None = None
+        self.changes = 0  # changes heard (or made here) so far
+        self.listening = False
+        self._changed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def current(self) -> Snapshot | None:
+        """The snapshot, when nothing has changed since it was loaded; else None."""
+        snapshot = self.snapshot
+        if snapshot is None or not self.listening or snapshot.changes != self.changes:
+            return None
+        return snapshot
+
+    def mark_changed(self, *_: object) -> None:
+        """A change happened (or may have): stop answering from the snapshot, reload soon."""
+        self.changes += 1
+        self._changed.set()
+
+    async def reload(self) -> None:
+        changes = self.changes
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(_LEAN, {"statuses": list(DEFAULT_STATUSES)})).all()
+        self.snapshot = await asyncio.to_thread(build, rows, changes)
+        log.info("asset index loaded", extra={"fields": {"assets": len(rows)}})
+
+    async def _reloader(self) -> None:
+        while True:
+            await self._changed.wait()
+            await asyncio.sleep(SETTLE_S)
+            self._changed.clear()
+            try:
+                await self.reload()
+            except Exception as exc:  # the database may be away: try again shortly
+                log.warning("asset index reload failed: %s", type(exc).__name__)
+                await asyncio.sleep(self.check_s)
+                self._changed.set()
+
+    async def _listener(self) -> None:
+        """LISTEN on a connection of its own; while it is down the index answers nothing. On
+        (re)connecting it listens first, then reloads, so no change falls between the two."""
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.dsn, server_settings={
+                    "application_name": "assetmap-asset-index"})  # fmt: skip
+                lost = asyncio.Event()
+                conn.add_termination_listener(functools.partial(self._lost, lost))
+                await conn.add_listener(CHANNEL, self.mark_changed)
+                self.listening = True
+                self.mark_changed()
+                while not lost.is_set():  # closed by the server, or dead without a word
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), self.check_s)
+                    await conn.execute("SELECT 1")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("asset index listener lost: %s", type(exc).__name__)
+            finally:
+                self.listening = False
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close(timeout=1)
+            await asyncio.sleep(self.check_s)
+
+    def _lost(self, lost: asyncio.Event, *_: object) -> None:
+        self.listening = False
+        lost.set()
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._listener(), name="asset-index-listener"),
+            asyncio.create_task(self._reloader(), name="asset-index-reloader"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+class WritesMarkStale:
+    """A request that may write marks the worker's asset index stale as it starts, as its
+    response starts (its transaction committed) and when it has finished."""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in self.SAFE:
+            await self.app(scope, receive, send)
+            return
+        index: AssetIndex | None = getattr(scope["app"].state, "asset_index", None)
+        if index is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def marking_send(message: Message) -> None:
+            if message["type"] == "http.response.start":  # the endpoint has committed
+                index.mark_changed()
+            await send(message)
+
+        index.mark_changed()
+        try:
+            await self.app(scope, receive, marking_send)
+        finally:
+            index.mark_changed()

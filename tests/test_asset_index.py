@@ -1,0 +1,191 @@
+"""The worker's in-memory asset index answers the hub worker's call exactly as PostGIS does, for
+every role, and never answers from a snapshot older than a change it has heard of."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import auth
+
+NEEDS = "food_bank,library,gp_practice,mental_health,mutual_aid_group"
+MOMENTS = ("2026-11-24T11:00", "2026-11-24T19:30", "2026-11-29T10:00", "2026-12-25T12:00",
+           "2026-11-24T03:00")  # fmt: skip
+
+
+def wait_until_current(client: TestClient, timeout_s: float = 15) -> None:
+    index = client.app.state.asset_index  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout_s
+    while index.current() is None:
+        assert time.monotonic() < deadline, "the asset index did not catch up"
+        time.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+def from_database(settings: Settings, client: TestClient) -> Iterator[TestClient]:
+    """The same service with the index switched off: every call reads PostGIS."""
+    with TestClient(create_app(settings.model_copy(update={"asset_index": False}))) as other:
+        yield other
+
+
+@pytest.fixture(scope="module")
+def varied(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
+    """Synthetic assets of every kind the rules treat differently, around Dewsbury."""
+    week = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+    def add(key: str, **body: Any) -> int:
+        body = {"synthetic": True, "category": "mental_health", **body}
+        body["name"] = f"Example {body['name']} (synthetic)"
+        response = client.post("/api/assets", json=body, headers=auth(keys[key]))
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    evenings = [{"day": d, "opens": "18:00", "closes": "23:30"} for d in week]
+    overnight = [{"day": d, "opens": "22:00", "closes": "02:00"} for d in week]
+    return {
+        "evening": add("admin", name="Evening Line", lat=53.69, lon=-1.63,
+                       opening_hours=evenings),
+        "overnight": add("admin", name="Night Shelter", lat=53.70, lon=-1.64,
+                         opening_hours=overnight, category="food_bank"),
+        "professional": add("admin", name="Crisis Team", lat=53.688, lon=-1.629,
+                            visibility="professional", phone="01924 555 001",
+                            phone_visibility="private", opening_hours=evenings),
+        "own_hidden": add("editor", name="Own Hidden Service", lat=53.687, lon=-1.631,
+                          visibility="hidden"),
+        "group": add("admin", name="Street Helpers", category="mutual_aid_group",
+                     area="ward:E05001390", phone="07700 900124", phone_visibility="private"),
+        "closed": add("admin", name="Closed Pantry", lat=53.689, lon=-1.632,
+                        category="food_bank", status="closed"),
+    }  # fmt: skip
+
+
+def _postcodes(db: Engine, n: int) -> list[str]:
+    with db.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT postcode FROM postcode WHERE status = 'live' "
+                    "ORDER BY md5(postcode) LIMIT :n"
+                ),
+                {"n": n},
+            ).scalars()
+        )
+
+
+def _call(client: TestClient, postcode: str, at: str, key: str | None) -> dict[str, Any]:
+    response = client.get(
+        "/api/caller",
+        params={"postcode": postcode, "needs": NEEDS, "at": at},
+        headers=auth(key) if key else {},
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _comparable(answer: dict[str, Any]) -> list[Any]:
+    """Per need, the items in order; assets the same distance away may come in either order."""
+    needs = []
+    for need in answer["needs"]:
+        items = sorted(need["items"], key=lambda i: (i["listed_as"], i["distance_m"], i["id"]))
+        needs.append((need["category"], items))
+    return needs
+
+
+@pytest.mark.parametrize("role", [None, "hub_worker", "editor", "admin"])
+def test_the_index_answers_as_the_database_does(
+    client: TestClient,
+    from_database: TestClient,
+    keys: dict[str, str],
+    db: Engine,
+    varied: dict[str, int],
+    role: str | None,
+) -> None:
+    wait_until_current(client)
+    key = keys[role] if role else None
+    postcodes = [*_postcodes(db, 12), "WF13 1HN", "WF17 5DA"]
+    listed: set[int] = set()
+    for postcode in postcodes:
+        for at in MOMENTS:
+            ours = _call(client, postcode, at, key)
+            assert _comparable(ours) == _comparable(_call(from_database, postcode, at, key)), (
+                postcode,
+                at,
+            )
+            listed |= {i["id"] for need in ours["needs"] for i in need["items"]}
+    assert client.app.state.asset_index.current() is not None  # type: ignore[attr-defined]
+    # the index was asked, and each role saw what its tiers allow
+    assert varied["evening"] in listed and varied["group"] in listed
+    assert (varied["professional"] in listed) == (role in ("hub_worker", "admin"))
+    assert (varied["own_hidden"] in listed) == (role in ("editor", "admin"))
+    assert varied["closed"] not in listed  # for good; temporarily closed ones are listed
+
+
+def _ids(answer: dict[str, Any]) -> set[int]:
+    return {i["id"] for need in answer["needs"] for i in need["items"]}
+
+
+def test_a_write_through_the_api_is_read_back_at_once(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    wait_until_current(client)
+    body = {"name": "Example Quick Write (synthetic)", "category": "mental_health",
+            "lat": 53.6905, "lon": -1.6301, "synthetic": True}  # fmt: skip
+    created = client.post("/api/assets", json=body, headers=auth(keys["admin"]))
+    assert created.status_code == 201, created.text
+    new = created.json()
+    assert new["id"] in _ids(_call(client, "WF13 1HN", MOMENTS[0], None))
+    hidden = client.patch(
+        f"/api/assets/{new['id']}",
+        json={"visibility": "hidden", "version": new["version"]},
+        headers=auth(keys["admin"]),
+    )
+    assert hidden.status_code == 200, hidden.text
+    assert new["id"] not in _ids(_call(client, "WF13 1HN", MOMENTS[0], None))
+
+
+def test_a_change_made_elsewhere_reaches_the_index(
+    client: TestClient, db: Engine, varied: dict[str, int]
+) -> None:
+    wait_until_current(client)
+    index = client.app.state.asset_index  # type: ignore[attr-defined]
+    before = index.changes
+    with db.begin() as conn:  # another process, as a loader or psql would
+        conn.execute(text("UPDATE asset SET visibility = 'hidden' WHERE id = :id"),
+                     {"id": varied["evening"]})  # fmt: skip
+    try:
+        deadline = time.monotonic() + 5
+        while index.changes == before:  # the notification arrives
+            assert time.monotonic() < deadline, "no notification reached the index"
+            time.sleep(0.01)
+        assert varied["evening"] not in _ids(_call(client, "WF13 1HN", "2026-11-24T19:30", None))
+        wait_until_current(client)
+        assert varied["evening"] not in _ids(_call(client, "WF13 1HN", "2026-11-24T19:30", None))
+    finally:
+        with db.begin() as conn:
+            conn.execute(text("UPDATE asset SET visibility = 'public' WHERE id = :id"),
+                         {"id": varied["evening"]})  # fmt: skip
+
+
+def test_without_its_listener_the_index_answers_nothing(client: TestClient, db: Engine) -> None:
+    wait_until_current(client)
+    index = client.app.state.asset_index  # type: ignore[attr-defined]
+    with db.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'assetmap-asset-index' AND datname = current_database()"
+            )
+        )
+    deadline = time.monotonic() + 5
+    while index.current() is not None:
+        assert time.monotonic() < deadline, "the index did not notice its listener was gone"
+        time.sleep(0.01)
+    assert _call(client, "WF13 1HN", MOMENTS[0], None)["needs"][0]["items"]  # from PostGIS
+    wait_until_current(client, timeout_s=30)  # it reconnects and reloads
