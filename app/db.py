@@ -118,13 +118,4 @@ async def get_connection(
 Connect = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 
 
-async def get_connect(
-    request: Request, principal: Annotated[Principal, Depends(get_principal)]
-) -> Connect:
-    """For a read that may need no database: a connection only when it asks for one (the
-    same queue, the same key check first)."""
-    return lambda: queued_connection(request)
-
-
 Connection = Annotated[AsyncConnection, Depends(get_connection)]
-ConnectOnDemand = Annotated[Connect, Depends(get_connect)]

@@ -304,10 +304,26 @@ async def asset_filters(filters: CommonFiltersDep, area: AreaDep) -> AssetFilter
 AssetFiltersDep = Annotated[AssetFilter, Depends(asset_filters)]
 
 
-async def at_param(
-    at: Annotated[
-        datetime | None,
-        Query(description="When the call is about (ISO 8601, London time without an offset)"),
-    ] = None,
-) -> datetime | None:
-    return _at(at, "at")
+class CallerQuery(PlaceQuery):
+    """The hub worker's call: where, what is needed, and when (validated as one model)."""
+
+    needs: str = Field(
+        max_length=300,
+        description="The categories the caller needs, comma-separated, e.g. "
+        "`food_bank,mental_health`",
+    )
+    at: datetime | None = Field(
+        None, description="When the call is about (ISO 8601, London time without an offset)"
+    )
+
+
+async def needs_of(needs: str, taxonomy: Taxonomy) -> list[str]:
+    """The needed categories: between one and ten known ones, each once."""
+    codes = list(dict.fromkeys(c.strip() for c in needs.split(",") if c.strip()))
+    if not codes or len(codes) > 10:
+        raise InvalidInput("needs: give between one and ten categories.")
+    return await taxonomy.check(codes)
+
+
+def at_of(query: CallerQuery) -> datetime | None:
+    return _at(query.at, "at")

@@ -49,7 +49,8 @@ log = logging.getLogger("assetmap.asset_index")
 
 CHANNEL = "asset_changed"
 SETTLE_S = 0.05  # a burst of changes (an import) is one reload
-FIRST_BATCH = 16  # nearest asked of a tree at first; four times more each time more are needed
+FIRST_BATCH = 40  # nearest asked of the tree at first; four times more each time more are needed
+SEPARATION = 1e8  # metres between categories along the tree's third axis
 CACHED_ROWS = 50_000  # rows kept for showing; past this the cache starts again
 TIERS = ("public", "professional", "hidden")
 NO_ORGANISATION = -1
@@ -68,18 +69,12 @@ _LEAN = text(
 )
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """An asset near a place, as the index knows it."""
-
-    id: int
-    distance_m: float
-    hours: HoursKey
+Batch = tuple[np.ndarray, np.ndarray, np.ndarray]  # ids, distances (m), hours
 
 
 @dataclass
 class _Assets:
-    """One kind of place (points, or service areas) of one category, in parallel arrays."""
+    """Assets in parallel arrays."""
 
     ids: np.ndarray
     tiers: np.ndarray  # index into TIERS
@@ -98,61 +93,82 @@ class _Assets:
 
 
 @dataclass
-class _Category:
-    points: _Assets
-    tree: cKDTree | None
-    areas: _Assets
-    area_shapes: np.ndarray  # shapely geometries, British National Grid
-
-
-@dataclass
 class Snapshot:
-    categories: dict[str, _Category]
+    """Every point asset in one k-d tree over (easting, northing, category × SEPARATION): one
+    query answers the nearest of several categories at once (a tree query costs tens of
+    microseconds however few it asks for). Groups' service areas, few, per category."""
+
+    codes: dict[str, int]  # category → its place on the third axis
+    points: _Assets
+    counts: np.ndarray  # point assets per category
+    tree: cKDTree | None
+    areas: dict[str, tuple[_Assets, np.ndarray]]  # the groups, with their shapes (BNG)
     hours: list[HoursKey]  # each distinct set of hours once
     changes: int  # the change count this snapshot was loaded after
     assets: int
     rows: dict[int, RowMapping] = field(default_factory=dict)
     shown: dict[tuple[int, bool, date, int], dict[str, Any]] = field(default_factory=dict)
 
-    def walk(self, category: str, principal: Principal, x: float, y: float) -> Iterator[Candidate]:
-        """The category's assets this principal may see, nearest first (metres, to a group's
-        area); asks the tree for more as it is walked."""
-        found = self.categories.get(category)
-        if found is None:
-            return
-        areas = self._areas_by_distance(found, principal, x, y)
-        next_area = 0
-        points, visible = found.points, found.points.visible(principal)
-        total, done, batch = len(points.ids), 0, FIRST_BATCH
-        while done < total:
-            wanted = min(batch, total)
-            distances, order = found.tree.query((x, y), k=wanted)  # type: ignore[union-attr]
-            distances, order = np.atleast_1d(distances)[done:], np.atleast_1d(order)[done:]
-            for distance, i in zip(distances.tolist(), order.tolist(), strict=True):
-                if not visible[i]:
-                    continue
-                while next_area < len(areas) and areas[next_area].distance_m <= distance:
-                    yield areas[next_area]
-                    next_area += 1
-                yield Candidate(int(points.ids[i]), distance, self.hours[points.hours[i]])
-            done, batch = wanted, batch * 4
-        yield from areas[next_area:]
+    def nearest(
+        self, needs: Sequence[str], principal: Principal, x: float, y: float
+    ) -> dict[str, Iterator[Batch]]:
+        """For each category, its assets this principal may see, nearest first (metres; a
+        group's distance is to its area), as batches of (ids, distances, hours)."""
+        wanted = [self.codes[need] for need in needs if need in self.codes]
+        first: tuple[np.ndarray, np.ndarray] | None = None
+        if self.tree is not None and wanted:
+            k = min(FIRST_BATCH, self.tree.n)
+            distances, order = self.tree.query([(x, y, c * SEPARATION) for c in wanted], k=k)
+            first = distances.reshape(len(wanted), k), order.reshape(len(wanted), k)
+        walks: dict[str, Iterator[Batch]] = {}
+        for need in needs:
+            if first is None or need not in self.codes:
+                walks[need] = iter(self._areas(need, principal, x, y, 0, np.inf))
+                continue
+            row = wanted.index(self.codes[need])
+            walks[need] = self._walk(need, principal, x, y, first[0][row], first[1][row])
+        return walks
 
-    def _areas_by_distance(
-        self, found: _Category, principal: Principal, x: float, y: float
-    ) -> list[Candidate]:
-        if not len(found.areas.ids):
+    def _walk(
+        self, need: str, principal: Principal, x: float, y: float,
+        distances: np.ndarray, order: np.ndarray,
+    ) -> Iterator[Batch]:  # fmt: skip
+        assert self.tree is not None
+        code = self.codes[need]
+        visible, total = self.points.visible(principal), int(self.counts[code])
+        seen, asked, nearer_than = 0, len(order), 0.0
+        while True:
+            of_category = distances < SEPARATION / 2  # the rest: other categories, or none
+            distances, order = distances[of_category][seen:], order[of_category][seen:]
+            seen += len(order)
+            keep = visible[order]
+            distances, order = distances[keep], order[keep]
+            batch = (self.points.ids[order], distances, self.points.hours[order])
+            finished = seen >= total or asked >= self.tree.n
+            reach = np.inf if finished or not len(distances) else float(distances[-1])
+            areas = self._areas(need, principal, x, y, nearer_than, reach)
+            yield _merged(batch, *areas) if areas else batch
+            if finished:
+                return
+            nearer_than, asked = reach, min(asked * 4, self.tree.n)
+            distances, order = self.tree.query((x, y, code * SEPARATION), k=asked)
+
+    def _areas(
+        self, need: str, principal: Principal, x: float, y: float, beyond: float, upto: float
+    ) -> list[Batch]:
+        """The category's groups this principal may see whose areas are `beyond` < distance
+        <= `upto` from the place (0 inside), nearest first."""
+        if need not in self.areas:
             return []
-        visible = np.flatnonzero(found.areas.visible(principal))
-        distances = shapely.distance(found.area_shapes[visible], shapely.Point(x, y))
-        areas = found.areas
-        return sorted(
-            (
-                Candidate(int(areas.ids[i]), float(d), self.hours[areas.hours[i]])
-                for i, d in zip(visible, distances, strict=True)
-            ),
-            key=lambda c: c.distance_m,
-        )
+        areas, shapes = self.areas[need]
+        visible = np.flatnonzero(areas.visible(principal))
+        distances = shapely.distance(shapes[visible], shapely.Point(x, y))
+        between = (distances <= upto) & ((distances > beyond) if beyond > 0 else True)
+        if not between.any():
+            return []
+        chosen, distances = visible[between], distances[between]
+        order = np.argsort(distances, kind="stable")
+        return [(areas.ids[chosen][order], distances[order], areas.hours[chosen][order])]
 
     def cached_rows(self, ids: Sequence[int]) -> tuple[dict[int, RowMapping], list[int]]:
         """The rows held for these ids, and the ids still to be read."""
@@ -176,6 +192,12 @@ class Snapshot:
         return dict(self.shown[key])
 
 
+def _merged(*batches: Batch) -> Batch:
+    ids, distances, hours = (np.concatenate(parts) for parts in zip(*batches, strict=True))
+    order = np.argsort(distances, kind="stable")
+    return ids[order], distances[order], hours[order]
+
+
 def _assets(rows: Sequence[Any], hours: np.ndarray) -> _Assets:
     return _Assets(
         ids=np.array([r.id for r in rows], dtype=np.int64),
@@ -186,34 +208,44 @@ def _assets(rows: Sequence[Any], hours: np.ndarray) -> _Assets:
 
 
 def build(rows: Sequence[Any], changes: int) -> Snapshot:
-    """The snapshot from the lean rows (off the event loop: trees take a moment)."""
+    """The snapshot from the lean rows (off the event loop: the tree takes a moment)."""
     hours_index: dict[tuple[str | None, str | None], int] = {}
     hours: list[HoursKey] = []
-    by_category: dict[str, tuple[list[Any], list[int], list[Any], list[int]]] = {}
+    codes: dict[str, int] = {}
+    points: list[Any] = []
+    point_hours: list[int] = []
+    areas: dict[str, tuple[list[Any], list[int]]] = {}
     for row in rows:
         said = (row.rules, row.exceptions)
         if said not in hours_index:
             hours_index[said] = len(hours)
             hours.append(hours_key(row.rules, row.exceptions))
-        points, point_hours, areas, area_hours = by_category.setdefault(
-            row.category, ([], [], [], [])
-        )
+        codes.setdefault(row.category, len(codes))
         if row.area is None:
             points.append(row)
             point_hours.append(hours_index[said])
         else:
-            areas.append(row)
-            area_hours.append(hours_index[said])
-    categories = {}
-    for category, (points, point_hours, areas, area_hours) in by_category.items():
-        xy = np.array([(r.x, r.y) for r in points], dtype=np.float64).reshape(-1, 2)
-        categories[category] = _Category(
-            points=_assets(points, np.array(point_hours, dtype=np.int32)),
-            tree=cKDTree(xy) if len(xy) else None,
-            areas=_assets(areas, np.array(area_hours, dtype=np.int32)),
-            area_shapes=shapely.from_wkb([bytes(r.area) for r in areas]),
-        )
-    return Snapshot(categories, hours, changes, len(rows))
+            group, group_hours = areas.setdefault(row.category, ([], []))
+            group.append(row)
+            group_hours.append(hours_index[said])
+    place = np.array([(r.x, r.y, codes[r.category] * SEPARATION) for r in points],
+                     dtype=np.float64).reshape(-1, 3)  # fmt: skip
+    return Snapshot(
+        codes=codes,
+        points=_assets(points, np.array(point_hours, dtype=np.int32)),
+        counts=np.bincount([codes[r.category] for r in points], minlength=len(codes)),
+        tree=cKDTree(place) if len(place) else None,
+        areas={
+            category: (
+                _assets(group, np.array(group_hours, dtype=np.int32)),
+                shapely.from_wkb([bytes(r.area) for r in group]),
+            )
+            for category, (group, group_hours) in areas.items()
+        },
+        hours=hours,
+        changes=changes,
+        assets=len(rows),
+    )
 
 
 async def read_rows(

@@ -6,16 +6,16 @@ the database only the rows it has not shown before; else from PostGIS in one sta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Connect
-from app.geo.asset_index import AssetIndex, Snapshot, read_rows
+from app.geo.asset_index import AssetIndex, Batch, Snapshot, read_rows
 from app.geo.assets import AssetFilter
 from app.geo.hours import OpeningState, state_for
 from app.geo.nearest import MAX_SCANNED, Found, located, nearest, nearest_per_need
@@ -55,9 +55,8 @@ def choose(candidates: Sequence[N], extra_open: Sequence[N] = ()) -> list[tuple[
     return chosen
 
 
-@dataclass(frozen=True)
-class Indexed:
-    """A candidate from the asset index with its opening state."""
+class Indexed(NamedTuple):
+    """A candidate from the asset index with its opening state (a tuple: made by the dozen)."""
 
     id: int
     distance_m: float
@@ -65,21 +64,28 @@ class Indexed:
 
 
 def _from_index(
-    snapshot: Snapshot, principal: Principal, x: float, y: float, need: str, at: datetime
+    snapshot: Snapshot, batches: Iterator[Batch], at: datetime, states: dict[int, OpeningState]
 ) -> list[tuple[Indexed, str]]:
     """The nearest few whatever their state, and the nearest open within the wider search
-    (looking at most MAX_SCANNED deep): walked once, nearest first."""
+    (looking about MAX_SCANNED deep): walked once, nearest first, a batch at a time. `states`:
+    each set of hours' state at `at`, worked out once a call."""
     candidates: list[Indexed] = []
     open_near: list[Indexed] = []
-    for scanned, found in enumerate(snapshot.walk(need, principal, x, y)):
-        near = Indexed(found.id, found.distance_m, state_for(found.hours, at))
+    scanned = 0
+    for ids, distances, hours in batches:
+        for said in set(hours.tolist()) - states.keys():
+            states[said] = state_for(snapshot.hours[said], at)
+        said_states = [states[said] for said in hours.tolist()]
+        batch = list(map(Indexed, ids.tolist(), distances.tolist(), said_states))
         if len(candidates) < CANDIDATES_PER_NEED:
-            candidates.append(near)
-        elif len(open_near) >= OPEN_WANTED or near.distance_m > WIDER_SEARCH_M:
-            break
-        if near.state.open_now and near.distance_m <= WIDER_SEARCH_M:
-            open_near.append(near)
-        if scanned >= MAX_SCANNED:
+            candidates += batch[: CANDIDATES_PER_NEED - len(candidates)]
+        open_near += [n for n in batch if n.state.open_now and n.distance_m <= WIDER_SEARCH_M]
+        scanned += len(batch)
+        if len(candidates) >= CANDIDATES_PER_NEED and (
+            len(open_near) >= OPEN_WANTED
+            or (batch and batch[-1].distance_m > WIDER_SEARCH_M)
+            or scanned >= MAX_SCANNED
+        ):
             break
     return choose(candidates, open_near[:OPEN_WANTED])
 
@@ -140,8 +146,9 @@ async def support_for_needs(
             ]
             for need, listed in from_db.items()
         }
-    chosen = {need: _from_index(snapshot, principal, easting, northing, need, moment.at)
-              for need in needs}  # fmt: skip
+    states: dict[int, OpeningState] = {}
+    walks = snapshot.nearest(needs, principal, easting, northing)
+    chosen = {need: _from_index(snapshot, walk, moment.at, states) for need, walk in walks.items()}
     rows, missing = snapshot.cached_rows(list({n.id for c in chosen.values() for n, _ in c}))
     if missing:
         async with connect() as conn:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -132,6 +132,10 @@ class OpeningState:
     closes_at: datetime | None
 
     def as_dict(self) -> dict[str, Any]:
+        return dict(self._said)
+
+    @cached_property
+    def _said(self) -> dict[str, Any]:  # states are cached and shared: said once each
         return {
             "opening_state": self.state,
             "open_now": self.open_now,

@@ -5,20 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.auth import PrincipalDep
-from app.db import Connection, ConnectOnDemand
+from app.db import Connection, queued_connection
 from app.dependencies import (
     BBoxDep,
+    CallerQuery,
     CategoriesDep,
-    GeographyDep,
     OpenAtDep,
     PlaceDep,
     TaxonomyDep,
     VintageParam,
-    at_param,
+    at_of,
+    get_geography,
+    get_taxonomy,
+    needs_of,
+    place_of,
 )
 from app.errors import ErrorBody, InvalidInput
 from app.formats import csv_text
@@ -29,6 +33,7 @@ from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.hours import LONDON, london_today
 from app.geo.nearest import nearest
+from app.query_models import parse_query, query_parameters
 from app.responses import JSON
 from app.schemas import CallerAnswer, ClusterView, CoverageTable, NearestPage
 
@@ -118,23 +123,6 @@ async def map_view(
     return JSON(answer, media_type="application/geo+json")
 
 
-async def needs_param(
-    taxonomy: TaxonomyDep,
-    needs: Annotated[
-        str,
-        Query(
-            max_length=300,
-            description="The categories the caller needs, comma-separated, e.g. "
-            "`food_bank,mental_health`",
-        ),
-    ],
-) -> list[str]:
-    codes = list(dict.fromkeys(c.strip() for c in needs.split(",") if c.strip()))
-    if not codes or len(codes) > 10:
-        raise InvalidInput("needs: give between one and ten categories.")
-    return await taxonomy.check(codes)
-
-
 @router.get(
     "/caller",
     response_model=CallerAnswer,
@@ -144,22 +132,20 @@ async def needs_param(
     "route, opening state and hours in words. A hub worker's key also shows professional "
     "assets and private contacts.",
     responses=ERRORS,
+    openapi_extra=query_parameters(CallerQuery),
 )
-async def caller(
-    request: Request,
-    connect: ConnectOnDemand,
-    principal: PrincipalDep,
-    geography: GeographyDep,
-    taxonomy: TaxonomyDep,
-    place: PlaceDep,
-    needs: Annotated[list[str], Depends(needs_param)],
-    at: Annotated[datetime | None, Depends(at_param)] = None,
-) -> JSON:
-    moment = Moment(at or datetime.now(LONDON), london_today(), _stale_days(request))
+async def caller(request: Request, principal: PrincipalDep) -> JSON:
+    # A hot route: its query string is validated as one model (app/query_models.py), and it
+    # takes a database connection only when the asset index cannot answer (app/geo/caller.py).
+    query = parse_query(CallerQuery, request)
+    geography, taxonomy = await get_geography(request), await get_taxonomy(request)
+    place = await place_of(query, geography)
+    needs = await needs_of(query.needs, taxonomy)
+    moment = Moment(at_of(query) or datetime.now(LONDON), london_today(), _stale_days(request))
     areas = await geography.areas_at(place)
     items = await support_for_needs(
-        request.app.state.asset_index, connect, principal, place.easting, place.northing,
-        needs, moment,
+        request.app.state.asset_index, lambda: queued_connection(request), principal,
+        place.easting, place.northing, needs, moment,
     )  # fmt: skip
     labels = await taxonomy.labels()
     return JSON(
