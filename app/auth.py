@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
@@ -44,6 +44,13 @@ async def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+# For a hot route that resolves its caller itself (`principal_of`), as PrincipalDep declares it.
+PRINCIPAL_SECURITY: dict[str, Any] = {"security": [{"APIKeyHeader": []}]}
+
+
+async def principal_of(request: Request) -> Principal:
+    """`get_principal` without FastAPI's dependency machinery (a tenth of a hot request)."""
+    return await get_principal(request, request.headers.get(api_key_header.model.name))
 
 
 def require(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:

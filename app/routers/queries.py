@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.auth import PrincipalDep
+from app.auth import PRINCIPAL_SECURITY, PrincipalDep, principal_of
 from app.db import Connection, queued_connection
 from app.dependencies import (
     BBoxDep,
@@ -132,11 +132,13 @@ async def map_view(
     "route, opening state and hours in words. A hub worker's key also shows professional "
     "assets and private contacts.",
     responses=ERRORS,
-    openapi_extra=query_parameters(CallerQuery),
+    openapi_extra={**query_parameters(CallerQuery), **PRINCIPAL_SECURITY},
 )
-async def caller(request: Request, principal: PrincipalDep) -> JSON:
-    # A hot route: its query string is validated as one model (app/query_models.py), and it
-    # takes a database connection only when the asset index cannot answer (app/geo/caller.py).
+async def caller(request: Request) -> JSON:
+    # A hot route: its caller and query string are read in one go each (app/query_models.py),
+    # and it takes a database connection only when the asset index cannot answer
+    # (app/geo/caller.py).
+    principal = await principal_of(request)
     query = parse_query(CallerQuery, request)
     geography, taxonomy = await get_geography(request), await get_taxonomy(request)
     place = await place_of(query, geography)
