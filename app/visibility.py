@@ -9,10 +9,11 @@ shown by its area never shows an address or an exact point to anyone else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import numpy as np
 import orjson
 
 from app.geo.hours import published_hours
@@ -41,6 +42,16 @@ def can_see(
     if status == "archived" and not principal.is_admin:
         return False
     return visibility in principal.tiers or principal.owns(organisation_id)
+
+
+def can_see_each(
+    principal: Principal, tiers: np.ndarray, organisations: np.ndarray, tier_names: Sequence[str]
+) -> np.ndarray:
+    """The same rule as `scope`, as a mask over arrays of assets (app.geo.asset_index, which
+    holds no archived ones): `tiers` index into `tier_names`, -1 is no organisation."""
+    codes = [tier_names.index(tier) for tier in principal.tiers]
+    own = principal.organisation_id if principal.organisation_id is not None else -2
+    return np.isin(tiers, codes) | (organisations == own)
 
 
 def _json(value: Any) -> Any:

@@ -43,7 +43,7 @@ from app.geo.assets import (
 )
 from app.geo.hours import HoursKey, hours_key
 from app.principal import Principal
-from app.visibility import present
+from app.visibility import can_see_each, present
 
 log = logging.getLogger("assetmap.asset_index")
 
@@ -83,12 +83,10 @@ class _Assets:
     _visible: dict[tuple[tuple[str, ...], int], np.ndarray] = field(default_factory=dict)
 
     def visible(self, principal: Principal) -> np.ndarray:
-        """app.visibility.scope as a mask: the principal's tiers, or its own organisation's."""
-        org = principal.organisation_id if principal.organisation_id is not None else -2
-        key = (principal.tiers, org)
+        """Which of these the principal may see (app.visibility), worked out once per view."""
+        key = (principal.tiers, principal.organisation_id or NO_ORGANISATION)
         if key not in self._visible:
-            codes = [TIERS.index(t) for t in principal.tiers]
-            self._visible[key] = np.isin(self.tiers, codes) | (self.orgs == org)
+            self._visible[key] = can_see_each(principal, self.tiers, self.orgs, TIERS)
         return self._visible[key]
 
 
@@ -285,8 +283,11 @@ class AssetIndex:
         changes = self.changes
         async with self.engine.connect() as conn:
             rows = (await conn.execute(_LEAN, {"statuses": list(DEFAULT_STATUSES)})).all()
+        first = self.snapshot is None
         self.snapshot = await asyncio.to_thread(build, rows, changes)
-        log.info("asset index loaded", extra={"fields": {"assets": len(rows)}})
+        # once at start; after that on every change, so quietly
+        log.log(logging.INFO if first else logging.DEBUG, "asset index loaded",
+                extra={"fields": {"assets": len(rows)}})  # fmt: skip
 
     async def _reloader(self) -> None:
         while True:
