@@ -76,14 +76,20 @@ def _from_index(
         for said in set(hours.tolist()) - states.keys():
             states[said] = state_for(snapshot.hours[said], at)
         said_states = [states[said] for said in hours.tolist()]
-        batch = list(map(Indexed, ids.tolist(), distances.tolist(), said_states))
-        if len(candidates) < CANDIDATES_PER_NEED:
-            candidates += batch[: CANDIDATES_PER_NEED - len(candidates)]
-        open_near += [n for n in batch if n.state.open_now and n.distance_m <= WIDER_SEARCH_M]
-        scanned += len(batch)
+        id_list, distance_list = ids.tolist(), distances.tolist()
+        wanted = CANDIDATES_PER_NEED - len(candidates)
+        if wanted > 0:
+            candidates += map(Indexed, id_list[:wanted], distance_list[:wanted], said_states)
+        if len(open_near) < OPEN_WANTED:
+            open_near += [
+                Indexed(id_list[i], distance_list[i], state)
+                for i, state in enumerate(said_states)
+                if state.open_now and distance_list[i] <= WIDER_SEARCH_M
+            ]
+        scanned += len(id_list)
         if len(candidates) >= CANDIDATES_PER_NEED and (
             len(open_near) >= OPEN_WANTED
-            or (batch and batch[-1].distance_m > WIDER_SEARCH_M)
+            or (distance_list and distance_list[-1] > WIDER_SEARCH_M)
             or scanned >= MAX_SCANNED
         ):
             break
