@@ -189,3 +189,35 @@ def test_without_its_listener_the_index_answers_nothing(client: TestClient, db: 
         time.sleep(0.01)
     assert _call(client, "WF13 1HN", MOMENTS[0], None)["needs"][0]["items"]  # from PostGIS
     wait_until_current(client, timeout_s=30)  # it reconnects and reloads
+
+
+OGC_QUERIES = [
+    {"limit": 7},
+    {"limit": 5, "offset": 10},
+    {"limit": 50, "bbox": "-1.70,53.66,-1.60,53.72"},
+    {"limit": 3, "offset": 2, "bbox": "-1.70,53.66,-1.60,53.72", "category": "food_bank"},
+    {"limit": 100, "category": "mental_health,mutual_aid_group"},
+    {"limit": 20, "status": "temporarily_closed"},
+    {"limit": 20, "status": "closed"},  # not in the index: from PostGIS
+    {"limit": 10, "bbox": "-1.64,53.68,-1.63,53.69"},  # "evening" on the corner: edges count
+    {"limit": 10, "bbox": "0,0,0.1,0.1"},
+]
+
+
+@pytest.mark.parametrize(
+    "query", OGC_QUERIES, ids=lambda q: "&".join(f"{k}={v}" for k, v in q.items())
+)
+def test_ogc_pages_from_the_index_match_postgis(
+    client: TestClient, from_database: TestClient, varied: dict[str, int], query: dict[str, Any]
+) -> None:
+    wait_until_current(client)
+    path = "/ogc/collections/assets/items"
+    ours, theirs = client.get(path, params=query), from_database.get(path, params=query)
+    assert ours.status_code == theirs.status_code == 200, ours.text
+    for page in (ours.json(), theirs.json()):
+        del page["timeStamp"]
+    assert ours.json() == theirs.json()
+    ids = {f["id"] for f in ours.json()["features"]}
+    assert varied["professional"] not in ids and varied["own_hidden"] not in ids
+    if query.get("bbox") == "-1.64,53.68,-1.63,53.69":
+        assert varied["evening"] in ids

@@ -21,18 +21,21 @@ import contextlib
 import functools
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import asyncpg
 import numpy as np
+import orjson
 import shapely
 from scipy.spatial import cKDTree
 from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import Connect
+from app.formats import asset_feature
 from app.geo.assets import (
     ASSET_COLUMNS,
     ASSET_FROM,
@@ -42,7 +45,7 @@ from app.geo.assets import (
     AssetFilter,
 )
 from app.geo.hours import HoursKey, hours_key
-from app.principal import Principal
+from app.principal import ANONYMOUS, Principal
 from app.visibility import can_see_each, present
 
 log = logging.getLogger("assetmap.asset_index")
@@ -62,9 +65,11 @@ _LEAN = text(
            CASE WHEN a.service_area IS NULL THEN ST_X(a.place_bng) END AS x,
            CASE WHEN a.service_area IS NULL THEN ST_Y(a.place_bng) END AS y,
            CASE WHEN a.service_area IS NOT NULL THEN ST_AsBinary(a.place_bng) END AS area,
-           CAST({RULES_JSON} AS text) AS rules, CAST({EXCEPTIONS_JSON} AS text) AS exceptions
+           CAST({RULES_JSON} AS text) AS rules, CAST({EXCEPTIONS_JSON} AS text) AS exceptions,
+           a.status, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat
     FROM asset a
     WHERE a.status = ANY(CAST(:statuses AS text[]))
+    ORDER BY a.name, a.id  -- the lists' order, in the database's collation
     """
 )
 
@@ -91,6 +96,34 @@ class _Assets:
 
 
 @dataclass
+class _Listing:
+    """Every asset in list order (name, then id), for pages of a filtered list."""
+
+    assets: _Assets
+    categories: np.ndarray
+    statuses: np.ndarray  # index into DEFAULT_STATUSES
+    lon: np.ndarray  # the point (a group's: inside its area), WGS84
+    lat: np.ndarray
+
+    def page(
+        self, principal: Principal, codes: Sequence[int] | None, statuses: Sequence[int],
+        bbox: tuple[float, float, float, float] | None, limit: int, offset: int,
+    ) -> tuple[list[int], int]:  # fmt: skip
+        """The ids of a page of those this principal may see that match, and how many match."""
+        match = self.assets.visible(principal)
+        if codes is not None:
+            match = match & np.isin(self.categories, codes)
+        if len(statuses) < len(DEFAULT_STATUSES):
+            match = match & np.isin(self.statuses, statuses)
+        if bbox is not None:  # as PostGIS `&&` against the point: edges included
+            west, south, east, north = bbox
+            match = match & (self.lon >= west) & (self.lon <= east)
+            match = match & (self.lat >= south) & (self.lat <= north)
+        found = np.flatnonzero(match)
+        return self.assets.ids[found[offset : offset + limit]].tolist(), len(found)
+
+
+@dataclass
 class Snapshot:
     """Every point asset in one k-d tree over (easting, northing, category × SEPARATION): one
     query answers the nearest of several categories at once (a tree query costs tens of
@@ -101,11 +134,29 @@ class Snapshot:
     counts: np.ndarray  # point assets per category
     tree: cKDTree | None
     areas: dict[str, tuple[_Assets, np.ndarray]]  # the groups, with their shapes (BNG)
+    listing: _Listing
     hours: list[HoursKey]  # each distinct set of hours once
     changes: int  # the change count this snapshot was loaded after
     assets: int
     rows: dict[int, RowMapping] = field(default_factory=dict)
     shown: dict[tuple[int, bool, date, int], dict[str, Any]] = field(default_factory=dict)
+    features: dict[tuple[int, date, int], orjson.Fragment] = field(default_factory=dict)
+
+    def listed(
+        self, principal: Principal, filters: AssetFilter, limit: int, offset: int
+    ) -> tuple[list[int], int] | None:
+        """A page of the asset list (app.geo.assets.list_assets' order and count) for the
+        filters the index holds: categories, statuses among the default ones, a bbox. None for
+        any other filter: ask the database."""
+        other = replace(filters, categories=None, statuses=None, bbox=None)
+        statuses = filters.statuses or DEFAULT_STATUSES
+        if other != AssetFilter() or not set(statuses) <= set(DEFAULT_STATUSES):
+            return None
+        codes = None
+        if filters.categories:
+            codes = [self.codes[c] for c in filters.categories if c in self.codes]
+        status_codes = [DEFAULT_STATUSES.index(s) for s in statuses]
+        return self.listing.page(principal, codes, status_codes, filters.bbox, limit, offset)
 
     def nearest(
         self, needs: Sequence[str], principal: Principal, x: float, y: float
@@ -168,16 +219,31 @@ class Snapshot:
         order = np.argsort(distances, kind="stable")
         return [(areas.ids[chosen][order], distances[order], areas.hours[chosen][order])]
 
-    def cached_rows(self, ids: Sequence[int]) -> tuple[dict[int, RowMapping], list[int]]:
-        """The rows held for these ids, and the ids still to be read."""
+    async def rows_for(
+        self, ids: Sequence[int], principal: Principal, connect: Connect
+    ) -> dict[int, RowMapping]:
+        """The full rows of these assets, read the first time (under the principal's scope:
+        the database has the last word on a change not yet heard of) and then kept."""
         held = {i: self.rows[i] for i in ids if i in self.rows}
-        return held, [i for i in ids if i not in held]
+        missing = [i for i in ids if i not in held]
+        if missing:
+            async with connect() as conn:
+                fetched = await read_rows(conn, principal, missing)
+            if len(self.rows) + len(fetched) > CACHED_ROWS:
+                self.rows.clear()
+                self.shown.clear()
+                self.features.clear()
+            for row in fetched:
+                self.rows[row["id"]] = held[row["id"]] = row
+        return held
 
-    def keep_rows(self, rows: Sequence[RowMapping]) -> None:
-        if len(self.rows) + len(rows) > CACHED_ROWS:
-            self.rows.clear()
-            self.shown.clear()
-        self.rows.update((row["id"], row) for row in rows)
+    def feature(self, row: RowMapping, today: date, stale_after_days: int) -> orjson.Fragment:
+        """A public asset as a GeoJSON feature, serialised once per row and day."""
+        key = (row["id"], today, stale_after_days)
+        if key not in self.features:
+            item = present(row, ANONYMOUS, today, stale_after_days)
+            self.features[key] = orjson.Fragment(orjson.dumps(asset_feature(item)))
+        return self.features[key]
 
     def shown_item(
         self, row: RowMapping, principal: Principal, today: date, stale_after_days: int
@@ -226,6 +292,13 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
             group, group_hours = areas.setdefault(row.category, ([], []))
             group.append(row)
             group_hours.append(hours_index[said])
+    listed = _Listing(
+        assets=_assets(rows, np.zeros(len(rows), dtype=np.int32)),
+        categories=np.array([codes[r.category] for r in rows], dtype=np.int16),
+        statuses=np.array([DEFAULT_STATUSES.index(r.status) for r in rows], dtype=np.int8),
+        lon=np.array([r.lon for r in rows], dtype=np.float64),
+        lat=np.array([r.lat for r in rows], dtype=np.float64),
+    )
     place = np.array([(r.x, r.y, codes[r.category] * SEPARATION) for r in points],
                      dtype=np.float64).reshape(-1, 3)  # fmt: skip
     return Snapshot(
@@ -240,6 +313,7 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
             )
             for category, (group, group_hours) in areas.items()
         },
+        listing=listed,
         hours=hours,
         changes=changes,
         assets=len(rows),

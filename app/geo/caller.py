@@ -15,7 +15,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Connect
-from app.geo.asset_index import AssetIndex, Batch, Snapshot, read_rows
+from app.geo.asset_index import AssetIndex, Batch, Snapshot
 from app.geo.assets import AssetFilter
 from app.geo.hours import OpeningState, state_for
 from app.geo.nearest import MAX_SCANNED, Found, located, nearest, nearest_per_need
@@ -155,12 +155,8 @@ async def support_for_needs(
     states: dict[int, OpeningState] = {}
     walks = snapshot.nearest(needs, principal, easting, northing)
     chosen = {need: _from_index(snapshot, walk, moment.at, states) for need, walk in walks.items()}
-    rows, missing = snapshot.cached_rows(list({n.id for c in chosen.values() for n, _ in c}))
-    if missing:
-        async with connect() as conn:
-            fetched = await read_rows(conn, principal, missing)
-        snapshot.keep_rows(fetched)
-        rows.update((row["id"], row) for row in fetched)
+    shown = list({near.id for listed in chosen.values() for near, _ in listed})
+    rows = await snapshot.rows_for(shown, principal, connect)
     return {
         need: [
             _shown(snapshot, rows[near.id], near, how, principal, moment)

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from app import ogc
-from app.db import Connection
+from app.db import Connection, queued_connection
 from app.dependencies import BBOX_HELP, CategoriesDep, StatusesDep, parse_bbox
 from app.errors import BadRequest, ErrorBody, NotFound
 from app.formats import asset_feature
 from app.geo import areas
-from app.geo.assets import AssetFilter, get_asset, list_assets
+from app.geo.assets import AssetFilter, get_asset
 from app.geo.hours import london_today
+from app.geo.listing import public_features
 from app.principal import ANONYMOUS
 from app.responses import JSON
 from app.schemas import (
@@ -126,7 +127,6 @@ async def collection(request: Request, conn: Connection, collection_id: Collecti
 )
 async def items(
     request: Request,
-    conn: Connection,
     collection_id: CollectionId,
     categories: CategoriesDep,
     statuses: StatusesDep,
@@ -141,16 +141,16 @@ async def items(
     c = _collection(collection_id)
     _check_parameters(request, c, f, bbox_crs)
     box = None if bbox is None else parse_bbox(bbox, largest=None)
-    if c.layer is None:
+    if c.layer is None:  # from the asset index when it can (no connection taken then)
         filters = AssetFilter(categories=categories, statuses=statuses, bbox=box)
-        rows, matched = await list_assets(conn, ANONYMOUS, filters, limit, offset)
-        stale_days = request.app.state.settings.stale_after_days
-        features = [
-            asset_feature(present(row, ANONYMOUS, london_today(), stale_days)) for row in rows
-        ]
+        features, matched = await public_features(
+            request.app.state.asset_index, lambda: queued_connection(request), filters, limit,
+            offset, london_today(), request.app.state.settings.stale_after_days,
+        )  # fmt: skip
     else:
         query = areas.AreaQuery(bbox=box, code=code, name=name, limit=limit, offset=offset)
-        features, matched = await areas.layer_page(conn, await _layer(conn, c), query)
+        async with queued_connection(request) as conn:
+            features, matched = await areas.layer_page(conn, await _layer(conn, c), query)
     more = offset + len(features) < matched
     next_url = str(request.url.include_query_params(offset=offset + limit)) if more else None
     collection_url = f"{_base(request)}/ogc/collections/{c.id}"
