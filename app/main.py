@@ -75,7 +75,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     index.start()
     app.state.asset_index = None
     if settings.asset_index:
-        asset_index = AssetIndex(engine, listen_dsn(settings), settings.boundary_refresh_s)
+        asset_index = AssetIndex(
+            engine, listen_dsn(settings), settings.boundary_refresh_s,
+            settings.asset_index_max_assets,
+        )  # fmt: skip
         app.state.asset_index = asset_index
         asset_index.start()
     try:

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         description="Answer the hub worker's call from each worker's in-memory index of the "
         "assets (kept current by PostgreSQL notifications); off: from PostGIS every time.",
     )
+    asset_index_max_assets: int = Field(
+        250_000,
+        ge=0,
+        description="Above this many assets the index is not built (each change reloads it, "
+        "and a million assets take half a minute): PostGIS answers.",
+    )
     stale_after_days: int = Field(365, ge=1, description="Unverified this long → stale.")
     key_categories: list[str] = Field(
         ["food_bank", "gp_practice", "pharmacy", "library", "advice", "mental_health",

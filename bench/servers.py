@@ -60,6 +60,18 @@ def _wait_until_ready(name: str, url: str, server: subprocess.Popen[bytes], log:
     raise RuntimeError(f"{name} did not answer {url} within {READY_WITHIN_S:.0f} s:\n{tail}")
 
 
+def _wait_for_asset_index(base: str, settled_answers: int = 10) -> None:
+    """Until /health says the asset index is built (or off) `settled_answers` times running:
+    the workers answer in turn, and one still loading would spend the cores being measured."""
+    deadline, settled = time.monotonic() + READY_WITHIN_S, 0
+    while settled < settled_answers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the asset index at {base} did not settle in {READY_WITHIN_S} s")
+        state = httpx.get(f"{base}/health", timeout=5).json().get("asset_index")
+        settled = settled + 1 if state in ("current", "off") else 0
+        time.sleep(0.1)
+
+
 def _stop(server: subprocess.Popen[bytes]) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
@@ -77,4 +89,5 @@ def assetmap(database_url: str) -> Iterator[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "BENCH_PORT": str(port)}
     command = [str(ASSETMAP), "serve", "--port", str(port)]
     with serving(f"assetmap-{database_url.rsplit('/', 1)[-1]}", command, env, "/health") as base:
+        _wait_for_asset_index(base)
         yield base

@@ -133,6 +133,14 @@ def refresh_geography(client: TestClient) -> None:
     portal.call(client.app.state.geography.index.refresh)  # type: ignore[attr-defined]
 
 
+def wait_until_current(client: TestClient, timeout_s: float = 15) -> None:
+    index = client.app.state.asset_index  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout_s
+    while index.current() is None:
+        assert time.monotonic() < deadline, "the asset index did not catch up"
+        time.sleep(0.02)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -13,19 +13,11 @@ from sqlalchemy import Engine, text
 
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import auth
+from tests.conftest import auth, wait_until_current
 
 NEEDS = "food_bank,library,gp_practice,mental_health,mutual_aid_group"
 MOMENTS = ("2026-11-24T11:00", "2026-11-24T19:30", "2026-11-29T10:00", "2026-12-25T12:00",
            "2026-11-24T03:00")  # fmt: skip
-
-
-def wait_until_current(client: TestClient, timeout_s: float = 15) -> None:
-    index = client.app.state.asset_index  # type: ignore[attr-defined]
-    deadline = time.monotonic() + timeout_s
-    while index.current() is None:
-        assert time.monotonic() < deadline, "the asset index did not catch up"
-        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +213,17 @@ def test_ogc_pages_from_the_index_match_postgis(
     assert varied["professional"] not in ids and varied["own_hidden"] not in ids
     if query.get("bbox") == "-1.64,53.68,-1.63,53.69":
         assert varied["evening"] in ids
+
+
+def test_a_register_too_large_for_the_index_is_answered_by_postgis(
+    settings: Settings, client: TestClient, varied: dict[str, int]
+) -> None:
+    small = settings.model_copy(update={"asset_index_max_assets": 10})
+    with TestClient(create_app(small)) as capped:
+        deadline = time.monotonic() + 15
+        while capped.get("/health").json()["asset_index"] != "off":
+            assert time.monotonic() < deadline, "the index never said it was off"
+            time.sleep(0.05)
+        assert capped.app.state.asset_index.current() is None  # type: ignore[attr-defined]
+        answer = _call(capped, "WF13 1HN", "2026-11-24T19:30", None)
+        assert varied["evening"] in _ids(answer)

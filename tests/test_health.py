@@ -7,6 +7,7 @@ from sqlalchemy import Engine, text
 
 from app.main import create_app
 from app.settings import Settings
+from tests.conftest import wait_until_current
 
 
 def test_health_reports_database_and_bare_postgis_version(client: TestClient) -> None:
@@ -15,6 +16,9 @@ def test_health_reports_database_and_bare_postgis_version(client: TestClient) ->
     body = response.json()
     assert body["status"] == "ok"
     assert body["database"] == "ok"
+    assert body["asset_index"] in ("current", "stale", "loading")
+    wait_until_current(client)
+    assert client.get("/health").json()["asset_index"] == "current"
     major, minor, *_ = body["postgis"].split(".")
     assert major.isdigit() and minor.isdigit()  # bare "3.3.2", not the full build string
 
@@ -26,7 +30,8 @@ def test_health_is_degraded_when_the_database_is_unreachable(settings: Settings)
     with TestClient(create_app(closed)) as client:
         response = client.get("/health")
         assert response.status_code == 503
-        assert response.json() == {"status": "degraded", "database": "unavailable", "postgis": None}
+        assert response.json() == {"status": "degraded", "database": "unavailable", "postgis": None,
+                                   "asset_index": "loading"}  # fmt: skip
         assert client.get("/health/live").json() == {"status": "ok"}
 
 

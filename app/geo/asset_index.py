@@ -74,6 +74,8 @@ _LEAN = text(
 )
 
 
+_COUNT = text("SELECT count(*) FROM asset WHERE status = ANY(CAST(:statuses AS text[]))")
+
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray]  # ids, distances (m), hours
 
 
@@ -333,9 +335,10 @@ async def read_rows(
 class AssetIndex:
     """Holds the current snapshot; listens for changes and reloads after them."""
 
-    def __init__(self, engine: AsyncEngine, dsn: str, check_s: float) -> None:
-        self.engine, self.dsn, self.check_s = engine, dsn, check_s
+    def __init__(self, engine: AsyncEngine, dsn: str, check_s: float, max_assets: int) -> None:
+        self.engine, self.dsn, self.check_s, self.max_assets = engine, dsn, check_s, max_assets
         self.snapshot: Snapshot | None = None
+        self.too_large = False  # more assets than max_assets: not built
         self.changes = 0  # changes heard (or made here) so far
         self.listening = False
         self._changed = asyncio.Event()
@@ -348,6 +351,15 @@ class AssetIndex:
             return None
         return snapshot
 
+    @property
+    def state(self) -> str:
+        """For /health: current, stale (a change heard, reloading), loading, or off."""
+        if self.too_large:
+            return "off"
+        if self.snapshot is None:
+            return "loading"
+        return "current" if self.current() is not None else "stale"
+
     def mark_changed(self, *_: object) -> None:
         """A change happened (or may have): stop answering from the snapshot, reload soon."""
         self.changes += 1
@@ -356,6 +368,12 @@ class AssetIndex:
     async def reload(self) -> None:
         changes = self.changes
         async with self.engine.connect() as conn:
+            count = await conn.scalar(_COUNT, {"statuses": list(DEFAULT_STATUSES)})
+            self.too_large = int(count or 0) > self.max_assets
+            if self.too_large:
+                self.snapshot = None
+                log.info("asset index off", extra={"fields": {"assets": count}})
+                return
             rows = (await conn.execute(_LEAN, {"statuses": list(DEFAULT_STATUSES)})).all()
         first = self.snapshot is None
         self.snapshot = await asyncio.to_thread(build, rows, changes)

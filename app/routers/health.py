@@ -6,7 +6,7 @@ import asyncio
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from app.responses import JSON
@@ -18,6 +18,12 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unavailable"]
     postgis: str | None
+    asset_index: Literal["current", "stale", "loading", "off"] = Field(
+        "off",
+        description="This worker's in-memory asset index (docs/queries.md): `stale` or "
+        "`loading` while it catches up (the database answers meanwhile), `off` when disabled or "
+        "the register is too large for it",
+    )
 
 
 class Live(BaseModel):
@@ -38,12 +44,17 @@ async def _postgis_version(request: Request) -> str:
 )
 async def health(request: Request) -> JSON:
     timeout = request.app.state.settings.health_timeout_s
+    index = request.app.state.asset_index
+    index_state = index.state if index is not None else "off"
     try:
         version = await asyncio.wait_for(_postgis_version(request), timeout)
     except Exception:  # any failure to reach the database means "degraded", never a crash
-        body = Health(status="degraded", database="unavailable", postgis=None)
+        body = Health(status="degraded", database="unavailable", postgis=None,
+                      asset_index=index_state)  # fmt: skip
         return JSON(body.model_dump(), status_code=503)
-    return JSON(Health(status="ok", database="ok", postgis=version).model_dump())
+    return JSON(
+        Health(status="ok", database="ok", postgis=version, asset_index=index_state).model_dump()
+    )
 
 
 @router.get("/health/live", response_model=Live, summary="Liveness: the process answers")
