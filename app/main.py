@@ -17,7 +17,7 @@ from app.attribution import ATTRIBUTION
 from app.compression import PageCompressionMiddleware
 from app.db import create_api_engine, listen_dsn, warm_pool
 from app.errors import ErrorBody, register_error_handlers
-from app.geo.asset_index import AssetIndex, WritesMarkStale
+from app.geo.asset_freshness import AssetIndex, WritesMarkStale
 from app.geo.boundary_index import BoundaryIndex
 from app.geo.geography import Geography
 from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware

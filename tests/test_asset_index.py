@@ -227,3 +227,12 @@ def test_a_register_too_large_for_the_index_is_answered_by_postgis(
         assert capped.app.state.asset_index.current() is None  # type: ignore[attr-defined]
         answer = _call(capped, "WF13 1HN", "2026-11-24T19:30", None)
         assert varied["evening"] in _ids(answer)
+
+
+def test_a_bulk_lookup_is_a_read_and_leaves_the_index_current(client: TestClient) -> None:
+    wait_until_current(client)
+    index = client.app.state.asset_index  # type: ignore[attr-defined]
+    before = index.changes
+    answer = client.post("/api/lookup/bulk", json=[{"id": "a", "lat": 53.69, "lon": -1.63}])
+    assert answer.status_code == 200, answer.text
+    assert index.changes == before and index.current() is not None

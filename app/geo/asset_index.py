@@ -1,38 +1,27 @@
-"""Each worker's in-memory index of the assets a hub worker's call searches: per category, where
-each asset is (a k-d tree over its point in British National Grid, or its service area), its
-tier and owner, and its hours; so the call needs no database round trip once the rows it shows
-are cached.
+"""Each worker's in-memory index of the assets: where each is (one k-d tree over the points in
+British National Grid, with the category as a third axis; groups by their service areas), its
+tier, owner, status and hours, and the list order. It answers the hub worker's call
+(app.geo.caller) and the OGC asset pages (app.geo.listing) with no database round trip once
+the rows shown are cached; app.geo.asset_freshness keeps it current.
 
-It is kept current by PostgreSQL's notifications: migration 0008's triggers notify channel
-`asset_changed` when a transaction changes assets, hours, organisations or categories. A
-change heard marks the index stale until it has been reloaded; a stale index, or one whose
-listener is down, answers nothing (`current()` is None) and callers read PostGIS as before.
-A write through this worker marks it stale before its response is sent (`WritesMarkStale`),
-so what a client wrote it reads back at once; another worker hears of it within milliseconds.
-
-Privacy is the same rule as app.visibility.scope (tier, or the editor's own organisation;
-only active and temporarily closed assets are held), and the rows shown are read under scope.
+Privacy is app.visibility's rule (`can_see_each`, the same as `scope`; only active and
+temporarily closed assets are held), and the rows shown are read under scope.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-import asyncpg
 import numpy as np
 import orjson
 import shapely
 from scipy.spatial import cKDTree
 from sqlalchemy import RowMapping, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Connect
 from app.formats import asset_feature
@@ -50,8 +39,6 @@ from app.visibility import can_see_each, present
 
 log = logging.getLogger("assetmap.asset_index")
 
-CHANNEL = "asset_changed"
-SETTLE_S = 0.05  # a burst of changes (an import) is one reload
 FIRST_BATCH = 40  # nearest asked of the tree at first; four times more each time more are needed
 SEPARATION = 1e8  # metres between categories along the tree's third axis
 CACHED_ROWS = 50_000  # rows kept for showing; past this the cache starts again
@@ -332,138 +319,11 @@ async def read_rows(
     return list(found.mappings())
 
 
-class AssetIndex:
-    """Holds the current snapshot; listens for changes and reloads after them."""
-
-    def __init__(self, engine: AsyncEngine, dsn: str, check_s: float, max_assets: int) -> None:
-        self.engine, self.dsn, self.check_s, self.max_assets = engine, dsn, check_s, max_assets
-        self.snapshot: Snapshot | None = None
-        self.too_large = False  # more assets than max_assets: not built
-        self.changes = 0  # changes heard (or made here) so far
-        self.listening = False
-        self._changed = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
-
-    def current(self) -> Snapshot | None:
-        """The snapshot, when nothing has changed since it was loaded; else None."""
-        snapshot = self.snapshot
-        if snapshot is None or not self.listening or snapshot.changes != self.changes:
-            return None
-        return snapshot
-
-    @property
-    def state(self) -> str:
-        """For /health: current, stale (a change heard, reloading), loading, or off."""
-        if self.too_large:
-            return "off"
-        if self.snapshot is None:
-            return "loading"
-        return "current" if self.current() is not None else "stale"
-
-    def mark_changed(self, *_: object) -> None:
-        """A change happened (or may have): stop answering from the snapshot, reload soon."""
-        self.changes += 1
-        self._changed.set()
-
-    async def reload(self) -> None:
-        changes = self.changes
-        async with self.engine.connect() as conn:
-            count = await conn.scalar(_COUNT, {"statuses": list(DEFAULT_STATUSES)})
-            self.too_large = int(count or 0) > self.max_assets
-            if self.too_large:
-                self.snapshot = None
-                log.info("asset index off", extra={"fields": {"assets": count}})
-                return
-            rows = (await conn.execute(_LEAN, {"statuses": list(DEFAULT_STATUSES)})).all()
-        first = self.snapshot is None
-        self.snapshot = await asyncio.to_thread(build, rows, changes)
-        # once at start; after that on every change, so quietly
-        log.log(logging.INFO if first else logging.DEBUG, "asset index loaded",
-                extra={"fields": {"assets": len(rows)}})  # fmt: skip
-
-    async def _reloader(self) -> None:
-        while True:
-            await self._changed.wait()
-            await asyncio.sleep(SETTLE_S)
-            self._changed.clear()
-            try:
-                await self.reload()
-            except Exception as exc:  # the database may be away: try again shortly
-                log.warning("asset index reload failed: %s", type(exc).__name__)
-                await asyncio.sleep(self.check_s)
-                self._changed.set()
-
-    async def _listener(self) -> None:
-        """LISTEN on a connection of its own; while it is down the index answers nothing. On
-        (re)connecting it listens first, then reloads, so no change falls between the two."""
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self.dsn, server_settings={
-                    "application_name": "assetmap-asset-index"})  # fmt: skip
-                lost = asyncio.Event()
-                conn.add_termination_listener(functools.partial(self._lost, lost))
-                await conn.add_listener(CHANNEL, self.mark_changed)
-                self.listening = True
-                self.mark_changed()
-                while not lost.is_set():  # closed by the server, or dead without a word
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), self.check_s)
-                    await conn.execute("SELECT 1")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("asset index listener lost: %s", type(exc).__name__)
-            finally:
-                self.listening = False
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close(timeout=1)
-            await asyncio.sleep(self.check_s)
-
-    def _lost(self, lost: asyncio.Event, *_: object) -> None:
-        self.listening = False
-        lost.set()
-
-    def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._listener(), name="asset-index-listener"),
-            asyncio.create_task(self._reloader(), name="asset-index-reloader"),
-        ]
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+async def count_assets(conn: AsyncConnection) -> int:
+    """How many assets the index would hold."""
+    return int(await conn.scalar(_COUNT, {"statuses": list(DEFAULT_STATUSES)}) or 0)
 
 
-class WritesMarkStale:
-    """A request that may write marks the worker's asset index stale as it starts, as its
-    response starts (its transaction committed) and when it has finished."""
-
-    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in self.SAFE:
-            await self.app(scope, receive, send)
-            return
-        index: AssetIndex | None = getattr(scope["app"].state, "asset_index", None)
-        if index is None:
-            await self.app(scope, receive, send)
-            return
-
-        async def marking_send(message: Message) -> None:
-            if message["type"] == "http.response.start":  # the endpoint has committed
-                index.mark_changed()
-            await send(message)
-
-        index.mark_changed()
-        try:
-            await self.app(scope, receive, marking_send)
-        finally:
-            index.mark_changed()
+async def lean_rows(conn: AsyncConnection) -> Sequence[Any]:
+    """What `build` needs of every asset the index holds, in list order."""
+    return (await conn.execute(_LEAN, {"statuses": list(DEFAULT_STATUSES)})).all()

@@ -15,7 +15,8 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Connect
-from app.geo.asset_index import AssetIndex, Batch, Snapshot
+from app.geo.asset_freshness import AssetIndex
+from app.geo.asset_index import Batch, Snapshot
 from app.geo.assets import AssetFilter
 from app.geo.hours import OpeningState, state_for
 from app.geo.nearest import MAX_SCANNED, Found, located, nearest, nearest_per_need

@@ -9,7 +9,7 @@ from typing import Any
 
 from app.db import Connect
 from app.formats import asset_feature
-from app.geo.asset_index import AssetIndex
+from app.geo.asset_freshness import AssetIndex
 from app.geo.assets import AssetFilter, list_assets
 from app.principal import ANONYMOUS
 from app.visibility import present
