@@ -206,10 +206,11 @@ def test_ogc_pages_from_the_index_match_postgis(
     path = "/ogc/collections/assets/items"
     ours, theirs = client.get(path, params=query), from_database.get(path, params=query)
     assert ours.status_code == theirs.status_code == 200, ours.text
-    for page in (ours.json(), theirs.json()):
+    pages = [ours.json(), theirs.json()]
+    for page in pages:
         del page["timeStamp"]
-    assert ours.json() == theirs.json()
-    ids = {f["id"] for f in ours.json()["features"]}
+    assert pages[0] == pages[1]
+    ids = {f["id"] for f in pages[0]["features"]}
     assert varied["professional"] not in ids and varied["own_hidden"] not in ids
     if query.get("bbox") == "-1.64,53.68,-1.63,53.69":
         assert varied["evening"] in ids

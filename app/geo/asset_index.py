@@ -130,6 +130,7 @@ class Snapshot:
     rows: dict[int, RowMapping] = field(default_factory=dict)
     shown: dict[tuple[int, bool, date, int], dict[str, Any]] = field(default_factory=dict)
     features: dict[tuple[int, date, int], orjson.Fragment] = field(default_factory=dict)
+    day: date | None = None  # the day `shown` and `features` were presented on
 
     def listed(
         self, principal: Principal, filters: AssetFilter, limit: int, offset: int
@@ -226,8 +227,16 @@ class Snapshot:
                 self.rows[row["id"]] = held[row["id"]] = row
         return held
 
+    def _on(self, today: date) -> None:
+        """Items presented on another day are of no more use (`present` depends on the day)."""
+        if today != self.day:
+            self.shown.clear()
+            self.features.clear()
+            self.day = today
+
     def feature(self, row: RowMapping, today: date, stale_after_days: int) -> orjson.Fragment:
         """A public asset as a GeoJSON feature, serialised once per row and day."""
+        self._on(today)
         key = (row["id"], today, stale_after_days)
         if key not in self.features:
             item = present(row, ANONYMOUS, today, stale_after_days)
@@ -238,6 +247,7 @@ class Snapshot:
         self, row: RowMapping, principal: Principal, today: date, stale_after_days: int
     ) -> dict[str, Any]:
         """app.visibility.present of a row, made once per row, view and day (a copy)."""
+        self._on(today)
         key = (row["id"], principal.sees_private_details_of(row["organisation_id"]), today,
                stale_after_days)  # fmt: skip
         if key not in self.shown:

@@ -44,17 +44,19 @@ async def _postgis_version(request: Request) -> str:
 )
 async def health(request: Request) -> JSON:
     timeout = request.app.state.settings.health_timeout_s
-    index = request.app.state.asset_index
-    index_state = index.state if index is not None else "off"
     try:
         version = await asyncio.wait_for(_postgis_version(request), timeout)
     except Exception:  # any failure to reach the database means "degraded", never a crash
         body = Health(status="degraded", database="unavailable", postgis=None,
-                      asset_index=index_state)  # fmt: skip
+                      asset_index=_index_state(request))  # fmt: skip
         return JSON(body.model_dump(), status_code=503)
-    return JSON(
-        Health(status="ok", database="ok", postgis=version, asset_index=index_state).model_dump()
-    )
+    body = Health(status="ok", database="ok", postgis=version, asset_index=_index_state(request))
+    return JSON(body.model_dump())
+
+
+def _index_state(request: Request) -> str:
+    index = request.app.state.asset_index
+    return index.state if index is not None else "off"
 
 
 @router.get("/health/live", response_model=Live, summary="Liveness: the process answers")
