@@ -11,7 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from app.geo.asset_index import build
+from app.geo.assets import AssetFilter
 from app.main import create_app
+from app.principal import ANONYMOUS
 from app.settings import Settings
 from tests.conftest import auth, wait_until_current
 
@@ -237,3 +240,10 @@ def test_a_bulk_lookup_is_a_read_and_leaves_the_index_current(client: TestClient
     answer = client.post("/api/lookup/bulk", json=[{"id": "a", "lat": 53.69, "lon": -1.63}])
     assert answer.status_code == 200, answer.text
     assert index.changes == before and index.current() is not None
+
+
+def test_an_empty_register_gives_an_index_that_finds_nothing() -> None:
+    empty = build([], changes=0)
+    walks = empty.nearest(["food_bank"], ANONYMOUS, 420_000.0, 416_000.0)
+    assert [len(ids) for ids, _, _ in walks["food_bank"]] == []
+    assert empty.listed(ANONYMOUS, AssetFilter(), 10, 0) == ([], 0)
