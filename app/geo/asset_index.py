@@ -26,12 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.db import Connect
 from app.formats import asset_feature
 from app.geo.assets import (
-    ASSET_COLUMNS,
-    ASSET_FROM,
     DEFAULT_STATUSES,
     EXCEPTIONS_JSON,
     RULES_JSON,
     AssetFilter,
+    rows_by_id,
 )
 from app.geo.hours import HoursKey, hours_key
 from app.principal import ANONYMOUS, Principal
@@ -220,8 +219,8 @@ class Snapshot:
         held = {i: self.rows[i] for i in ids if i in self.rows}
         missing = [i for i in ids if i not in held]
         if missing:
-            async with connect() as conn:
-                fetched = await read_rows(conn, principal, missing)
+            async with connect() as conn:  # under scope: the database has the last word
+                fetched = await rows_by_id(conn, principal, missing)
             if len(self.rows) + len(fetched) > CACHED_ROWS:
                 self.rows.clear()
                 self.shown.clear()
@@ -321,16 +320,6 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
         changes=changes,
         assets=len(rows),
     )
-
-
-async def read_rows(
-    conn: AsyncConnection, principal: Principal, ids: Sequence[int]
-) -> list[RowMapping]:
-    """The full rows to show, read under the principal's scope (a change not yet heard of
-    cannot show what the database now hides)."""
-    where, params = AssetFilter(ids=ids).where(principal)
-    found = await conn.execute(text(f"SELECT {ASSET_COLUMNS} {ASSET_FROM} WHERE {where}"), params)
-    return list(found.mappings())
 
 
 async def count_assets(conn: AsyncConnection) -> int:

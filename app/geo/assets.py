@@ -216,13 +216,21 @@ async def list_open_assets(
     page_ids = open_ids[offset : offset + limit]
     if not page_ids:
         return [], len(open_ids)
-    full, full_params = AssetFilter(ids=page_ids, statuses=filters.statuses).where(principal)
-    found = await conn.execute(
-        text(f"SELECT {ASSET_COLUMNS} {ASSET_FROM} WHERE {full}"),
-        full_params,
-    )
-    by_id = {row["id"]: row for row in found.mappings()}
+    found = await rows_by_id(conn, principal, page_ids, filters.statuses)
+    by_id = {row["id"]: row for row in found}
     return [by_id[i] for i in page_ids if i in by_id], len(open_ids)
+
+
+async def rows_by_id(
+    conn: AsyncConnection,
+    principal: Principal,
+    ids: Sequence[int],
+    statuses: Sequence[str] | None = None,
+) -> list[RowMapping]:
+    """The full rows of these assets that this principal may see (in no particular order)."""
+    where, params = AssetFilter(ids=ids, statuses=statuses).where(principal)
+    found = await conn.execute(text(f"SELECT {ASSET_COLUMNS} {ASSET_FROM} WHERE {where}"), params)
+    return list(found.mappings())
 
 
 async def get_asset(
