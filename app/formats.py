@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from app.attribution import ATTRIBUTION
+from app.principal import ANONYMOUS
+from app.visibility import present
 
 ASSET_CSV_COLUMNS = (
     "id", "name", "category", "lat", "lon", "category_label", "description", "organisation",
@@ -52,6 +55,13 @@ def asset_feature(item: dict[str, Any]) -> dict[str, Any]:
         "coordinates": [item["lon"], item["lat"]],
     }
     return {"type": "Feature", "id": item["id"], "geometry": geometry, "properties": properties}
+
+
+def public_asset_feature(
+    row: Mapping[Any, Any], today: date, stale_after_days: int
+) -> dict[str, Any]:
+    """An asset row as anyone may see it, as a feature (the OGC assets collection's items)."""
+    return asset_feature(present(row, ANONYMOUS, today, stale_after_days))
 
 
 def feature_collection(features: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Connect
-from app.formats import asset_feature
+from app.formats import public_asset_feature
 from app.geo.assets import (
     DEFAULT_STATUSES,
     EXCEPTIONS_JSON,
@@ -33,7 +33,7 @@ from app.geo.assets import (
     rows_by_id,
 )
 from app.geo.hours import HoursKey, hours_key
-from app.principal import ANONYMOUS, Principal
+from app.principal import Principal
 from app.visibility import can_see_each, present
 
 log = logging.getLogger("assetmap.asset_index")
@@ -241,8 +241,8 @@ class Snapshot:
         self._on(today)
         key = (row["id"], today, stale_after_days)
         if key not in self.features:
-            item = present(row, ANONYMOUS, today, stale_after_days)
-            self.features[key] = orjson.Fragment(orjson.dumps(asset_feature(item)))
+            feature = public_asset_feature(row, today, stale_after_days)
+            self.features[key] = orjson.Fragment(orjson.dumps(feature))
         return self.features[key]
 
     def shown_item(

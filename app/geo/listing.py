@@ -8,11 +8,10 @@ from datetime import date
 from typing import Any
 
 from app.db import Connect
-from app.formats import asset_feature
+from app.formats import public_asset_feature
 from app.geo.asset_freshness import AssetIndex
 from app.geo.assets import AssetFilter, list_assets
 from app.principal import ANONYMOUS
-from app.visibility import present
 
 
 async def public_features(
@@ -31,8 +30,7 @@ async def public_features(
     if snapshot is None or page is None:
         async with connect() as conn:
             listed, matched = await list_assets(conn, ANONYMOUS, filters, limit, offset)
-        shown = [present(row, ANONYMOUS, today, stale_after_days) for row in listed]
-        return [asset_feature(item) for item in shown], matched
+        return [public_asset_feature(row, today, stale_after_days) for row in listed], matched
     ids, matched = page
     rows = await snapshot.rows_for(ids, ANONYMOUS, connect)
     return [snapshot.feature(rows[i], today, stale_after_days) for i in ids if i in rows], matched

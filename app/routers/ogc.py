@@ -10,7 +10,7 @@ from app import ogc
 from app.db import Connection, queued_connection
 from app.dependencies import BBOX_HELP, CategoriesDep, StatusesDep, parse_bbox
 from app.errors import BadRequest, ErrorBody, NotFound
-from app.formats import asset_feature
+from app.formats import public_asset_feature
 from app.geo import areas
 from app.geo.assets import AssetFilter, get_asset
 from app.geo.hours import london_today
@@ -25,7 +25,6 @@ from app.schemas import (
     OgcItems,
     OgcLanding,
 )
-from app.visibility import present
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -175,7 +174,7 @@ async def item(
         if row is None or row["status"] == "archived":
             raise NotFound(f"There is no public asset {feature_id}.")
         stale_days = request.app.state.settings.stale_after_days
-        feature = asset_feature(present(row, ANONYMOUS, london_today(), stale_days))
+        feature = public_asset_feature(row, london_today(), stale_days)
     else:
         feature = await areas.area_feature(conn, await _layer(conn, c), feature_id)
     collection_url = f"{_base(request)}/ogc/collections/{c.id}"
