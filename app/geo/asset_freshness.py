@@ -135,8 +135,10 @@ class AssetIndex:
 
 
 class WritesMarkStale:
-    """A request that may write marks the worker's asset index stale as it starts, as its
-    response starts (its transaction committed) and when it has finished."""
+    """A request that may write marks the worker's asset index stale as its response starts
+    (its transaction committed) and again when it has finished (in case it committed later).
+    Before the commit there is nothing new to hide: the index still holds the database's
+    state."""
 
     SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
     READS = frozenset({"/api/lookup/bulk"})  # posted, but only reads (and is long and frequent)
@@ -158,7 +160,6 @@ class WritesMarkStale:
                 index.mark_changed()
             await send(message)
 
-        index.mark_changed()
         try:
             await self.app(scope, receive, marking_send)
         finally:
