@@ -51,8 +51,9 @@ class Settings(BaseSettings):
     )
     asset_index: bool = Field(
         True,
-        description="Answer the hub worker's call from each worker's in-memory index of the "
-        "assets (kept current by PostgreSQL notifications); off: from PostGIS every time.",
+        description="Answer the hub worker's call and the OGC asset pages from each worker's "
+        "in-memory index of the assets (kept current by PostgreSQL notifications); off: from "
+        "PostGIS every time.",
     )
     asset_index_max_assets: int = Field(
         250_000,
