@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.geo.areas import LAYER_NAMES, area_summary
 from app.geo.cell_grid import CellGrid
 from app.geo.postcodes import PostcodePlace
+from app.geo.projection import to_bng_each
 
 log = logging.getLogger("assetmap.geo")
 
@@ -220,7 +221,16 @@ def _build(generation: int, pieces: Sequence[Any], postcodes: Sequence[Any]) -> 
             shapely.from_wkb([bytes(row.wkb) for row in rows]),
             np.asarray(piece_area, dtype=np.int64),
         )
-    book = {row.postcode: PostcodePlace(*row) for row in postcodes}
+    bng = to_bng_each(
+        np.fromiter((row.lat for row in postcodes), float, len(postcodes)),
+        np.fromiter((row.lon for row in postcodes), float, len(postcodes)),
+    )
+    book = {
+        row.postcode: PostcodePlace(
+            row.postcode, row.lat, row.lon, row.status, row.terminated_on, row.source, bng=at
+        )
+        for row, at in zip(postcodes, bng, strict=True)
+    }
     snapshot = Snapshot(generation, layers, current, book)
     # every tree a request may ask for, built here (off the event loop) rather than on the
     # first request for a vintage: a grid takes a second or two to build

@@ -15,8 +15,8 @@ import numpy as np
 
 from app.errors import InvalidInput, PayloadTooLarge
 from app.formats import csv_text
-from app.geo.geography import transformer
 from app.geo.postcodes import PostcodePlace, normalise_postcode
+from app.geo.projection import transformer
 
 LAYERS = ("district", "ward", "hub", "neighbourhood", "lsoa")
 CSV_COLUMNS = (

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.geo.assets import EXCEPTIONS_JSON, RULES_JSON, AssetFilter
-from app.geo.geography import transformer
 from app.geo.hours import state_of
+from app.geo.projection import transformer
 from app.principal import Principal
 
 CELL_PIXELS = 48

@@ -6,32 +6,16 @@ Answers come from the in-memory boundary index when it is loaded, and from PostG
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from pyproj import Transformer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.geo.areas import UnknownVintage
 from app.geo.boundary_index import Areas, BoundaryIndex, Snapshot, within_district_only
 from app.geo.lookup import lookup_point_sql
 from app.geo.postcodes import PostcodePlace, find_postcode, unknown_postcode
-
-
-@lru_cache(maxsize=2)
-def transformer(source: int, target: int) -> Transformer:
-    return Transformer.from_crs(source, target, always_xy=True)
-
-
-def to_bng(lat: float, lon: float) -> tuple[float, float]:
-    easting, northing = transformer(4326, 27700).transform(lon, lat)
-    return round(easting, 1), round(northing, 1)
-
-
-def from_bng(easting: float, northing: float) -> tuple[float, float]:
-    lon, lat = transformer(27700, 4326).transform(easting, northing)
-    return round(lat, 6), round(lon, 6)
+from app.geo.projection import from_bng, to_bng
 
 
 @dataclass(frozen=True)
@@ -54,7 +38,8 @@ class Place:
 
     @classmethod
     def of_postcode(cls, place: PostcodePlace) -> Place:
-        return cls(place.lat, place.lon, *to_bng(place.lat, place.lon), postcode=place)
+        bng = place.bng or to_bng(place.lat, place.lon)
+        return cls(place.lat, place.lon, *bng, postcode=place)
 
     def describe(self) -> dict[str, Any]:
         """The postcode and coordinates used, as every answer about a place reports them."""

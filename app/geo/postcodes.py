@@ -24,6 +24,7 @@ class PostcodePlace:
     status: str  # live, terminated or unverified
     terminated_on: str | None
     source: str
+    bng: tuple[float, float] | None = None  # worked out ahead for the in-memory book
 
     @property
     def note(self) -> str | None:

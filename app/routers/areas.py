@@ -21,8 +21,8 @@ from app.dependencies import (
 )
 from app.errors import ErrorBody
 from app.geo import areas, profile
-from app.geo.geography import from_bng
 from app.geo.hours import LONDON, london_today
+from app.geo.projection import from_bng
 from app.responses import JSON
 from app.routers.assets import list_page
 from app.schemas import AreaProfile, AssetPage, Feature, FeatureCollection, Layers
