@@ -34,6 +34,7 @@ from app.geo.assets import (
 )
 from app.geo.hours import HoursKey, hours_key
 from app.principal import Principal
+from app.responses import dumps
 from app.visibility import can_see_each, present
 
 log = logging.getLogger("assetmap.asset_index")
@@ -130,7 +131,7 @@ class Snapshot:
     changes: int  # the change count this snapshot was loaded after
     assets: int
     rows: dict[int, RowMapping] = field(default_factory=dict)
-    shown: dict[tuple[int, bool, date, int], dict[str, Any]] = field(default_factory=dict)
+    shown: dict[tuple[int, bool, date, int], bytes] = field(default_factory=dict)
     features: dict[tuple[int, date, int], orjson.Fragment] = field(default_factory=dict)
     day: date | None = None  # the day `shown` and `features` were presented on
 
@@ -154,38 +155,37 @@ class Snapshot:
         self, needs: Sequence[str], principal: Principal, x: float, y: float
     ) -> dict[str, Iterator[Batch]]:
         """For each category, its assets this principal may see, nearest first (metres; a
-        group's distance is to its area), as batches of (ids, distances, hours)."""
-        wanted = [self.codes[need] for need in needs if need in self.codes]
-        first: tuple[np.ndarray, np.ndarray] | None = None
-        if self.tree is not None and wanted:
-            k = min(FIRST_BATCH, self.tree.n)
-            distances, order = self.tree.query([(x, y, c * SEPARATION) for c in wanted], k=k)
-            first = distances.reshape(len(wanted), k), order.reshape(len(wanted), k)
+        group's distance is to its area), as batches of (ids, distances, hours). The first
+        batch of every category comes from one query of the tree, sifted for all at once."""
+        known = [need for need in needs if need in self.codes]
+        if self.tree is None or not known:
+            return {need: iter(self._areas(need, principal, x, y, 0, np.inf)) for need in needs}
+        k = min(FIRST_BATCH, self.tree.n)
+        places = [(x, y, self.codes[need] * SEPARATION) for need in known]
+        distances, order = self.tree.query(places, k=k)
+        distances, order = distances.reshape(len(known), k), order.reshape(len(known), k)
+        of_category = distances < SEPARATION / 2  # the rest: other categories, or none
+        keep = of_category & self.points.visible(principal)[order]
+        ids, hours = self.points.ids[order], self.points.hours[order]
         walks: dict[str, Iterator[Batch]] = {}
+        for row, need in enumerate(known):
+            first = (ids[row][keep[row]], distances[row][keep[row]], hours[row][keep[row]])
+            walks[need] = self._walk(need, principal, x, y, first, int(of_category[row].sum()))
         for need in needs:
-            if first is None or need not in self.codes:
-                walks[need] = iter(self._areas(need, principal, x, y, 0, np.inf))
-                continue
-            row = wanted.index(self.codes[need])
-            walks[need] = self._walk(need, principal, x, y, first[0][row], first[1][row])
+            walks.setdefault(need, iter(self._areas(need, principal, x, y, 0, np.inf)))
         return walks
 
     def _walk(
-        self, need: str, principal: Principal, x: float, y: float,
-        distances: np.ndarray, order: np.ndarray,
-    ) -> Iterator[Batch]:  # fmt: skip
+        self, need: str, principal: Principal, x: float, y: float, first: Batch, seen: int
+    ) -> Iterator[Batch]:
+        """The first batch (`seen`: how many of the category it looked at), then more."""
         assert self.tree is not None
         code = self.codes[need]
         visible, total = self.points.visible(principal), int(self.counts[code])
-        seen, asked, nearer_than = 0, len(order), 0.0
+        asked, nearer_than, batch = min(FIRST_BATCH, self.tree.n), 0.0, first
         while True:
-            of_category = distances < SEPARATION / 2  # the rest: other categories, or none
-            distances, order = distances[of_category][seen:], order[of_category][seen:]
-            seen += len(order)
-            keep = visible[order]
-            distances, order = distances[keep], order[keep]
-            batch = (self.points.ids[order], distances, self.points.hours[order])
             finished = seen >= total or asked >= self.tree.n
+            distances = batch[1]
             reach = np.inf if finished or not len(distances) else float(distances[-1])
             areas = self._areas(need, principal, x, y, nearer_than, reach)
             yield _merged(batch, *areas) if areas else batch
@@ -193,6 +193,12 @@ class Snapshot:
                 return
             nearer_than, asked = reach, min(asked * 4, self.tree.n)
             distances, order = self.tree.query((x, y, code * SEPARATION), k=asked)
+            of_category = distances < SEPARATION / 2
+            distances, order = distances[of_category][seen:], order[of_category][seen:]
+            seen += len(order)
+            keep = visible[order]
+            distances, order = distances[keep], order[keep]
+            batch = (self.points.ids[order], distances, self.points.hours[order])
 
     def _areas(
         self, need: str, principal: Principal, x: float, y: float, beyond: float, upto: float
@@ -242,19 +248,20 @@ class Snapshot:
         key = (row["id"], today, stale_after_days)
         if key not in self.features:
             feature = public_asset_feature(row, today, stale_after_days)
-            self.features[key] = orjson.Fragment(orjson.dumps(feature))
+            self.features[key] = orjson.Fragment(dumps(feature))
         return self.features[key]
 
-    def shown_item(
+    def shown_members(
         self, row: RowMapping, principal: Principal, today: date, stale_after_days: int
-    ) -> dict[str, Any]:
-        """app.visibility.present of a row, made once per row, view and day (a copy)."""
+    ) -> bytes:
+        """app.visibility.present of a row as the members of a JSON object (no braces, for
+        app.geo.nearest.located_json), made once per row, view and day."""
         self._on(today)
         key = (row["id"], principal.sees_private_details_of(row["organisation_id"]), today,
                stale_after_days)  # fmt: skip
         if key not in self.shown:
-            self.shown[key] = present(row, principal, today, stale_after_days)
-        return dict(self.shown[key])
+            self.shown[key] = dumps(present(row, principal, today, stale_after_days))[1:-1]
+        return self.shown[key]
 
 
 def _merged(*batches: Batch) -> Batch:

@@ -6,11 +6,13 @@ the database only the rows it has not shown before; else from PostGIS in one sta
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple, Protocol, TypeVar
+from itertools import islice
+from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,8 +21,9 @@ from app.geo.asset_freshness import AssetIndex
 from app.geo.asset_index import Batch, Snapshot
 from app.geo.assets import AssetFilter
 from app.geo.hours import OpeningState, state_for
-from app.geo.nearest import MAX_SCANNED, Found, located, nearest, nearest_per_need
+from app.geo.nearest import MAX_SCANNED, located, located_json, nearest, nearest_per_need
 from app.principal import Principal
+from app.visibility import present
 
 OPEN_WANTED = 3
 UNKNOWN_WANTED = 3
@@ -28,73 +31,55 @@ CANDIDATES_PER_NEED = 20
 WIDER_SEARCH_M = 25_000
 
 
-class Near(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def distance_m(self) -> float: ...
-    @property
-    def state(self) -> OpeningState: ...
+T = TypeVar("T")
+Walked = tuple[T, float, OpeningState]  # something near, its distance (m) and opening state
 
 
-N = TypeVar("N", bound=Near)
-
-
-def choose(candidates: Sequence[N], extra_open: Sequence[N] = ()) -> list[tuple[N, str]]:
-    """Nearest three open, then the one that opens soonest, then up to three with unknown hours;
-    each with how it is listed (open, opens_next or hours_unknown)."""
-    open_now = [f for f in candidates if f.state.open_now]
-    seen = {f.id for f in open_now}
-    open_now += [f for f in extra_open if f.id not in seen]
-    chosen = [(f, "open") for f in sorted(open_now, key=lambda f: f.distance_m)[:OPEN_WANTED]]
-    closed = [f for f in candidates if f.state.state == "closed" and f.state.opens_at]
-    if closed:
-        soonest = min(closed, key=lambda f: (f.state.opens_at, f.distance_m))
-        chosen.append((soonest, "opens_next"))
-    unknown = [f for f in candidates if f.state.state == "unknown"][:UNKNOWN_WANTED]
-    chosen += [(f, "hours_unknown") for f in unknown]
-    return chosen
-
-
-class Indexed(NamedTuple):
-    """A candidate from the asset index with its opening state (a tuple: made by the dozen)."""
-
-    id: int
-    distance_m: float
-    state: OpeningState
-
-
-def _from_index(
-    snapshot: Snapshot, batches: Iterator[Batch], at: datetime, states: dict[int, OpeningState]
-) -> list[tuple[Indexed, str]]:
-    """The nearest few whatever their state, and the nearest open within the wider search
-    (looking about MAX_SCANNED deep): walked once, nearest first, a batch at a time. `states`:
-    each set of hours' state at `at`, worked out once a call."""
-    candidates: list[Indexed] = []
-    open_near: list[Indexed] = []
-    scanned = 0
-    for ids, distances, hours in batches:
-        for said in set(hours.tolist()) - states.keys():
-            states[said] = state_for(snapshot.hours[said], at)
-        said_states = [states[said] for said in hours.tolist()]
-        id_list, distance_list = ids.tolist(), distances.tolist()
-        wanted = CANDIDATES_PER_NEED - len(candidates)
-        if wanted > 0:
-            candidates += map(Indexed, id_list[:wanted], distance_list[:wanted], said_states)
-        if len(open_near) < OPEN_WANTED:
-            open_near += [
-                Indexed(id_list[i], distance_list[i], state)
-                for i, state in enumerate(said_states)
-                if state.open_now and distance_list[i] <= WIDER_SEARCH_M
-            ]
-        scanned += len(id_list)
-        if len(candidates) >= CANDIDATES_PER_NEED and (
-            len(open_near) >= OPEN_WANTED
-            or (distance_list and distance_list[-1] > WIDER_SEARCH_M)
-            or scanned >= MAX_SCANNED
+def choose(walk: Iterable[Walked[T]]) -> list[tuple[T, float, OpeningState, str]]:
+    """From candidates nearest first: the nearest three open, then the one that opens soonest,
+    then up to three with unknown hours; each with how it is listed (open, opens_next or
+    hours_unknown). The first CANDIDATES_PER_NEED are weighed for all three; beyond them the
+    walk goes on only for the open ones, within WIDER_SEARCH_M. One pass, stopping as soon as
+    nothing further could be chosen."""
+    open_now: list[Walked[T]] = []
+    unknown: list[Walked[T]] = []
+    soonest: Walked[T] | None = None
+    for position, near in enumerate(walk):
+        _, distance_m, state = near
+        if position >= CANDIDATES_PER_NEED:
+            if len(open_now) >= OPEN_WANTED or distance_m > WIDER_SEARCH_M:
+                break
+            if state.open_now:
+                open_now.append(near)
+        elif state.open_now:
+            if len(open_now) < OPEN_WANTED:
+                open_now.append(near)
+        elif state.state == "unknown":
+            if len(unknown) < UNKNOWN_WANTED:
+                unknown.append(near)
+        elif state.opens_at and (
+            soonest is None or (state.opens_at, distance_m) < (soonest[2].opens_at, soonest[1])
         ):
-            break
-    return choose(candidates, open_near[:OPEN_WANTED])
+            soonest = near
+    chosen = [(*near, "open") for near in open_now]
+    if soonest is not None:
+        chosen.append((*soonest, "opens_next"))
+    return chosen + [(*near, "hours_unknown") for near in unknown]
+
+
+def _walked(
+    snapshot: Snapshot, batches: Iterator[Batch], at: datetime, states: dict[int, OpeningState]
+) -> Iterator[Walked[int]]:
+    """The index's walk, nearest first: each asset's id, distance and state at `at` (`states`:
+    each set of hours' state, worked out once a call)."""
+    for ids, distances, hours in batches:
+        said = hours.tolist()
+        for new in set(said) - states.keys():
+            states[new] = state_for(snapshot.hours[new], at)
+        yield from zip(ids.tolist(), distances.tolist(), map(states.__getitem__, said), strict=True)
+
+
+Listed = tuple[RowMapping, float, OpeningState, str]  # the row, distance, state, how listed
 
 
 async def _from_database(
@@ -104,7 +89,7 @@ async def _from_database(
     northing: float,
     needs: Sequence[str],
     at: datetime,
-) -> dict[str, list[tuple[Found, str]]]:
+) -> dict[str, list[Listed]]:
     """One statement for every need: the nearest, and the nearest open within a wider radius;
     a further search only when the open ones found fewer than wanted and some turned out shut."""
     per_need = await nearest_per_need(
@@ -119,8 +104,40 @@ async def _from_database(
                 conn, principal, easting, northing, AssetFilter(categories=[need]),
                 OPEN_WANTED, at, max_m=WIDER_SEARCH_M, open_only=True,
             )  # fmt: skip
-        chosen[need] = choose(found.nearest, extra)
+        seen = {f.id for f in found.nearest}
+        walk = [*found.nearest, *(f for f in extra if f.id not in seen)]
+        listed = choose((f, f.distance_m, f.state) for f in walk)
+        chosen[need] = [(f.row, distance_m, state, how) for f, distance_m, state, how in listed]
     return chosen
+
+
+async def _from_index(
+    snapshot: Snapshot,
+    connect: Connect,
+    principal: Principal,
+    easting: float,
+    northing: float,
+    needs: Sequence[str],
+    at: datetime,
+) -> dict[str, list[Listed]]:
+    """The index's walk for every need, and the rows chosen (read the first time they are
+    shown)."""
+    states: dict[int, OpeningState] = {}
+    walks = snapshot.nearest(needs, principal, easting, northing)
+    chosen = {
+        need: choose(islice(_walked(snapshot, walk, at, states), MAX_SCANNED))
+        for need, walk in walks.items()
+    }
+    shown = list({i for listed in chosen.values() for i, *_ in listed})
+    rows = await snapshot.rows_for(shown, principal, connect)
+    return {
+        need: [
+            (rows[i], distance_m, state, how)
+            for i, distance_m, state, how in listed
+            if i in rows  # gone from view since the index was loaded
+        ]
+        for need, listed in chosen.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,31 @@ class Moment:
     at: datetime
     today: date
     stale_after_days: int
+
+
+async def _listed(
+    index: AssetIndex | None,
+    connect: Connect,
+    principal: Principal,
+    easting: float,
+    northing: float,
+    needs: Sequence[str],
+    at: datetime,
+) -> tuple[Snapshot | None, dict[str, list[Listed]]]:
+    """Each need's listed rows, from the asset index when it is current, else from PostGIS."""
+    snapshot = index.current() if index is not None else None
+    if snapshot is not None:
+        return snapshot, await _from_index(
+            snapshot, connect, principal, easting, northing, needs, at
+        )
+    async with connect() as conn:
+        return None, await _from_database(conn, principal, easting, northing, needs, at)
+
+
+def _item(listed: Listed, principal: Principal, moment: Moment) -> dict[str, Any]:
+    row, distance_m, state, how = listed
+    item = present(row, principal, moment.today, moment.stale_after_days)
+    return {**located(item, distance_m, state), "listed_as": how}
 
 
 async def support_for_needs(
@@ -142,35 +184,37 @@ async def support_for_needs(
     moment: Moment,
 ) -> dict[str, list[dict[str, Any]]]:
     """Each need's listed items as this principal may see them, with how each is listed."""
-    snapshot = index.current() if index is not None else None
-    if snapshot is None:
-        async with connect() as conn:
-            from_db = await _from_database(conn, principal, easting, northing, needs, moment.at)
-        return {
-            need: [
-                {**found.item(principal, moment.today, moment.stale_after_days), "listed_as": how}
-                for found, how in listed
-            ]
-            for need, listed in from_db.items()
-        }
-    states: dict[int, OpeningState] = {}
-    walks = snapshot.nearest(needs, principal, easting, northing)
-    chosen = {need: _from_index(snapshot, walk, moment.at, states) for need, walk in walks.items()}
-    shown = list({near.id for listed in chosen.values() for near, _ in listed})
-    rows = await snapshot.rows_for(shown, principal, connect)
+    _, chosen = await _listed(index, connect, principal, easting, northing, needs, moment.at)
     return {
-        need: [
-            _shown(snapshot, rows[near.id], near, how, principal, moment)
-            for near, how in listed
-            if near.id in rows  # gone from view since the index was loaded
-        ]
-        for need, listed in chosen.items()
+        need: [_item(one, principal, moment) for one in listed] for need, listed in chosen.items()
     }
 
 
-def _shown(
-    snapshot: Snapshot, row: RowMapping, near: Indexed, how: str, principal: Principal,
+async def support_for_needs_json(
+    index: AssetIndex | None,
+    connect: Connect,
+    principal: Principal,
+    easting: float,
+    northing: float,
+    needs: Sequence[str],
     moment: Moment,
-) -> dict[str, Any]:  # fmt: skip
-    item = snapshot.shown_item(row, principal, moment.today, moment.stale_after_days)
-    return {**located(item, near.distance_m, near.state), "listed_as": how}
+) -> dict[str, list[dict[str, Any] | orjson.Fragment]]:
+    """`support_for_needs` to be rendered as JSON: from the index, each item spliced from its
+    JSON kept for the day (a call shows a score of items; copying and serialising each one's
+    dict was a fifth of the call)."""
+    snapshot, chosen = await _listed(index, connect, principal, easting, northing, needs, moment.at)
+    if snapshot is None:
+        return {
+            need: [_item(one, principal, moment) for one in listed]
+            for need, listed in chosen.items()
+        }
+    today, days = moment.today, moment.stale_after_days
+    return {
+        need: [
+            located_json(
+                snapshot.shown_members(row, principal, today, days), distance_m, state, how
+            )
+            for row, distance_m, state, how in listed
+        ]
+        for need, listed in chosen.items()
+    }

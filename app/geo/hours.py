@@ -143,6 +143,11 @@ class OpeningState:
             "closes_at": self.closes_at.astimezone(LONDON).isoformat() if self.closes_at else None,
         }
 
+    @cached_property
+    def json_members(self) -> bytes:
+        """`as_dict()` as the members of a JSON object (no braces), to splice into an item."""
+        return orjson.dumps(self._said)[1:-1]
+
 
 UNKNOWN = OpeningState("unknown", None, None, None)
 

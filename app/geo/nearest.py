@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -42,6 +43,18 @@ def located(item: dict[str, Any], distance_m: float, state: OpeningState) -> dic
     item["distance_m"] = round(distance_m)
     item.update(state.as_dict())
     return item
+
+
+def located_json(
+    members: bytes, distance_m: float, state: OpeningState, listed_as: str
+) -> orjson.Fragment:
+    """`located` and listed as `listed_as`, in JSON: spliced onto a presented item's members
+    (app.responses.dumps of its dict, without the braces), so an item kept for the day is
+    neither copied nor serialised again."""
+    return orjson.Fragment(
+        b'{%b,"distance_m":%d,%b,"listed_as":"%b"}'
+        % (members, round(distance_m), state.json_members, listed_as.encode())
+    )
 
 
 def _query(where: str, within: bool) -> Any:
