@@ -124,10 +124,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(WritesMarkStale)
     app.add_middleware(RequestIdMiddleware)
     register_error_handlers(app)
+    # The hot routes first: FastAPI tries each route in turn (twice a request), and reaching
+    # /api/caller past the area routes had cost it 20 µs of its 550.
     app.include_router(health.router)
     app.include_router(lookup.router)
-    app.include_router(areas.router)
     app.include_router(queries.router)  # before assets: /api/assets/nearest is not an id
+    app.include_router(areas.router)
     app.include_router(assets.router)
     app.include_router(submissions.router)
     app.include_router(imports.router)
