@@ -166,3 +166,19 @@ def test_the_cell_grid_answers_as_the_exact_test_even_on_boundaries(client: Test
     assert np.array_equal(from_grid, stacked._exact(xs, ys))
     for i in range(0, xs.size, 97):
         assert stacked.area_at(xs[i], ys[i]) == from_grid[:, i].tolist()
+
+
+def test_every_postcodes_areas_worked_out_ahead_are_its_points_lookup(client: TestClient) -> None:
+    """Calls about a postcode take its areas from the book the snapshot built for every
+    postcode at once; they must be what looking up its point gives, inside the district and
+    out (a Wakefield postcode's areas are all null)."""
+    snapshot = client.app.state.geography.index.snapshot  # type: ignore[attr-defined]
+    assert len(snapshot.postcode_areas) == len(snapshot.postcodes) > 10_000
+    outside = 0
+    for postcode, place in list(snapshot.postcodes.items())[::13]:
+        expected = snapshot.lookup(place.lat, place.lon)
+        assert snapshot.postcode_areas[postcode] == expected, postcode
+        outside += expected["district"] is None
+    assert outside > 0
+    answer = client.get("/api/lookup", params={"postcode": "HD1 1AA"}).json()
+    assert answer["ward"]["name"] == "Newsome"

