@@ -29,6 +29,7 @@ class Taxonomy:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._items: list[dict[str, Any]] = []
+        self._labels: dict[str, str] = {}
         self._loaded = 0.0
         self._lock = asyncio.Lock()
         self._refreshing: asyncio.Task[None] | None = None
@@ -39,6 +40,7 @@ class Taxonomy:
                 text("SELECT code, label, description FROM category ORDER BY sort_order")
             )
             self._items = [dict(row) for row in rows.mappings()]
+            self._labels = {item["code"]: item["label"] for item in self._items}
             self._loaded = time.monotonic()
 
     async def load(self) -> None:
@@ -63,7 +65,9 @@ class Taxonomy:
         return self._items
 
     async def labels(self) -> dict[str, str]:
-        return {item["code"]: item["label"] for item in await self.items()}
+        """Each code's label (made as the list loads: hot calls ask twice each)."""
+        await self.items()
+        return self._labels
 
     async def check(self, codes: Iterable[str]) -> list[str]:
         """The codes, or a 422 naming the unknown ones and listing the valid ones."""
