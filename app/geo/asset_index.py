@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import orjson
 import shapely
-from scipy.spatial import cKDTree
+from pykdtree.kdtree import KDTree
 from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -124,7 +124,7 @@ class Snapshot:
     codes: dict[str, int]  # category → its place on the third axis
     points: _Assets
     counts: np.ndarray  # point assets per category
-    tree: cKDTree | None
+    tree: KDTree | None
     areas: dict[str, tuple[_Assets, np.ndarray]]  # the groups, with their shapes (BNG)
     listing: _Listing
     hours: list[HoursKey]  # each distinct set of hours once
@@ -161,7 +161,7 @@ class Snapshot:
         if self.tree is None or not known:
             return {need: iter(self._areas(need, principal, x, y, 0, np.inf)) for need in needs}
         k = min(FIRST_BATCH, self.tree.n)
-        places = [(x, y, self.codes[need] * SEPARATION) for need in known]
+        places = np.array([(x, y, self.codes[need] * SEPARATION) for need in known])
         distances, order = self.tree.query(places, k=k)
         distances, order = distances.reshape(len(known), k), order.reshape(len(known), k)
         of_category = distances < SEPARATION / 2  # the rest: other categories, or none
@@ -192,7 +192,8 @@ class Snapshot:
             if finished:
                 return
             nearer_than, asked = reach, min(asked * 4, self.tree.n)
-            distances, order = self.tree.query((x, y, code * SEPARATION), k=asked)
+            distances, order = self.tree.query(np.array([(x, y, code * SEPARATION)]), k=asked)
+            distances, order = distances.reshape(-1), order.reshape(-1)
             of_category = distances < SEPARATION / 2
             distances, order = distances[of_category][seen:], order[of_category][seen:]
             seen += len(order)
@@ -314,8 +315,7 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
         codes=codes,
         points=some(point),
         counts=np.bincount(category[point], minlength=len(codes)),
-        # sliding-midpoint splits: queries a seventh quicker in the caller than a balanced tree
-        tree=cKDTree(place, balanced_tree=False, compact_nodes=False) if len(place) else None,
+        tree=KDTree(place) if len(place) else None,
         areas=areas,
         listing=_Listing(
             assets=everyone,
