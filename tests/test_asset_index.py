@@ -4,21 +4,26 @@ every role, and never answers from a snapshot older than a change it has heard o
 from __future__ import annotations
 
 import time
+from collections import namedtuple
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from app.geo.asset_index import build
+from app.geo.asset_index import _LEAN_COLUMNS, build
 from app.geo.assets import AssetFilter
+from app.geo.hours import LONDON
 from app.main import create_app
 from app.principal import ANONYMOUS
 from app.settings import Settings
 from tests.conftest import auth, wait_until_current
 
 NEEDS = "food_bank,library,gp_practice,mental_health,mutual_aid_group"
+WEDNESDAY = datetime(2026, 11, 25, 11, 0, tzinfo=LONDON)
 MOMENTS = ("2026-11-24T11:00", "2026-11-24T19:30", "2026-11-29T10:00", "2026-12-25T12:00",
            "2026-11-24T03:00")  # fmt: skip
 
@@ -244,6 +249,39 @@ def test_a_bulk_lookup_is_a_read_and_leaves_the_index_current(client: TestClient
 
 def test_an_empty_register_gives_an_index_that_finds_nothing() -> None:
     empty = build([], changes=0)
-    walks = empty.nearest(["food_bank"], ANONYMOUS, 420_000.0, 416_000.0)
-    assert [len(ids) for ids, _, _ in walks["food_bank"]] == []
+    walks = empty.nearest(["food_bank"], ANONYMOUS, 420_000.0, 416_000.0, WEDNESDAY)
+    assert list(walks["food_bank"]) == []
     assert empty.listed(ANONYMOUS, AssetFilter(), 10, 0) == ([], 0)
+
+
+LeanRow = namedtuple("LeanRow", _LEAN_COLUMNS)  # type: ignore[misc]
+
+
+def _lean(asset_id: int, category: str, x: float, y: float, visibility: str) -> Any:
+    return LeanRow(asset_id, category, visibility, -1, x, y, None, None, None, "active", 0.0, 0.0)
+
+
+def test_the_walk_gives_every_asset_it_may_show_once_nearest_first_even_among_ties() -> None:
+    """Far more than the tree's first answer, many at exactly the same distance (on rings
+    round the place, as co-located assets are): the walk asks the tree again and again, and
+    must neither repeat nor skip one where an answer's edge cuts through a tie."""
+    rng = np.random.default_rng(3)
+    rows, x0, y0 = [], 420_000.0, 416_000.0
+    for i in range(600):
+        ring, angle = 1 + int(rng.integers(0, 12)), float(rng.choice([0.0, np.pi / 2, np.pi]))
+        x, y = x0 + 50 * ring * np.cos(angle), y0 + 50 * ring * np.sin(angle)
+        if i % 5 == 0:  # some scattered, some of another category
+            x, y = x0 + float(rng.uniform(-3000, 3000)), y0 + float(rng.uniform(-3000, 3000))
+        category = "library" if i % 7 == 0 else "food_bank"
+        rows.append(_lean(i + 1, category, x, y, "professional" if i % 4 == 0 else "public"))
+    snapshot = build(rows, changes=0)
+    walked = list(snapshot.nearest(["food_bank"], ANONYMOUS, x0, y0, WEDNESDAY)["food_bank"])
+    expected = sorted(
+        (float(np.hypot(r.x - x0, r.y - y0)), r.id)
+        for r in rows
+        if r.category == "food_bank" and r.visibility == "public"
+    )
+    assert sorted(asset for asset, _, _ in walked) == sorted(i for _, i in expected)
+    distances = [distance for _, distance, _ in walked]
+    assert distances == sorted(distances)
+    assert distances == pytest.approx([d for d, _ in expected])

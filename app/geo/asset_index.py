@@ -10,10 +10,11 @@ temporarily closed assets are held), and the rows shown are read under scope.
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ from app.geo.assets import (
     AssetFilter,
     rows_by_id,
 )
-from app.geo.hours import HoursKey, hours_key
+from app.geo.hours import HoursKey, OpeningState, hours_key, state_for
 from app.principal import Principal
 from app.responses import dumps
 from app.visibility import can_see_each, present
@@ -66,7 +67,20 @@ _LEAN_COLUMNS = ("id", "category", "visibility", "org", "x", "y", "area", "rules
                  "status", "lon", "lat")  # fmt: skip
 _COUNT = text("SELECT count(*) FROM asset WHERE status = ANY(CAST(:statuses AS text[]))")
 
-Batch = tuple[np.ndarray, np.ndarray, np.ndarray]  # ids, distances (m), hours
+Near = tuple[int, float, OpeningState]  # an asset's id, distance (m) and opening state
+
+
+class _States(dict[int, OpeningState]):
+    """Each set of hours' opening state at one moment, worked out the first time it is asked
+    (many assets share their hours)."""
+
+    def __init__(self, hours: list[HoursKey], at: datetime) -> None:
+        super().__init__()
+        self.hours, self.at = hours, at
+
+    def of(self, said: int) -> OpeningState:
+        state = self[said] = state_for(self.hours[said], self.at)
+        return state
 
 
 @dataclass
@@ -79,12 +93,21 @@ class _Assets:
     hours: np.ndarray  # index into Snapshot.hours
     _visible: dict[tuple[tuple[str, ...], int], np.ndarray] = field(default_factory=dict)
 
+    _visible_bytes: dict[tuple[tuple[str, ...], int], bytes] = field(default_factory=dict)
+
     def visible(self, principal: Principal) -> np.ndarray:
         """Which of these the principal may see (app.visibility), worked out once per view."""
         key = (principal.tiers, principal.organisation_id or NO_ORGANISATION)
         if key not in self._visible:
             self._visible[key] = can_see_each(principal, self.tiers, self.orgs, TIERS)
         return self._visible[key]
+
+    def visible_bytes(self, principal: Principal) -> bytes:
+        """`visible` as bytes (1: may see), for looking up one at a time from Python."""
+        key = (principal.tiers, principal.organisation_id or NO_ORGANISATION)
+        if key not in self._visible_bytes:
+            self._visible_bytes[key] = self.visible(principal).tobytes()
+        return self._visible_bytes[key]
 
 
 @dataclass
@@ -123,7 +146,8 @@ class Snapshot:
 
     codes: dict[str, int]  # category → its place on the third axis
     points: _Assets
-    counts: np.ndarray  # point assets per category
+    point_ids: list[int]  # the points' ids and hours again, as lists for the walk
+    point_hours: list[int]
     tree: KDTree | None
     areas: dict[str, tuple[_Assets, np.ndarray]]  # the groups, with their shapes (BNG)
     listing: _Listing
@@ -152,71 +176,81 @@ class Snapshot:
         return self.listing.page(principal, codes, status_codes, filters.bbox, limit, offset)
 
     def nearest(
-        self, needs: Sequence[str], principal: Principal, x: float, y: float
-    ) -> dict[str, Iterator[Batch]]:
-        """For each category, its assets this principal may see, nearest first (metres; a
-        group's distance is to its area), as batches of (ids, distances, hours). The first
-        batch of every category comes from one query of the tree, sifted for all at once."""
+        self, needs: Sequence[str], principal: Principal, x: float, y: float, at: datetime
+    ) -> dict[str, Iterator[Near]]:
+        """For each category, its assets this principal may see, nearest first, as (id,
+        distance in metres, opening state at `at`); a group's distance is to its area (0 inside
+        it). One query
+        of the tree starts every category's walk; each walk goes on only as far as it is
+        taken (in Python: for the few dozen a call looks at, NumPy's cost per operation was
+        more than the work)."""
         known = [need for need in needs if need in self.codes]
-        if self.tree is None or not known:
-            return {need: iter(self._areas(need, principal, x, y, 0, np.inf)) for need in needs}
-        k = min(FIRST_BATCH, self.tree.n)
-        places = np.array([(x, y, self.codes[need] * SEPARATION) for need in known])
-        distances, order = self.tree.query(places, k=k)
-        distances, order = distances.reshape(len(known), k), order.reshape(len(known), k)
-        of_category = distances < SEPARATION / 2  # the rest: other categories, or none
-        keep = of_category & self.points.visible(principal)[order]
-        ids, hours = self.points.ids[order], self.points.hours[order]
-        walks: dict[str, Iterator[Batch]] = {}
-        for row, need in enumerate(known):
-            first = (ids[row][keep[row]], distances[row][keep[row]], hours[row][keep[row]])
-            walks[need] = self._walk(need, principal, x, y, first, int(of_category[row].sum()))
+        first: dict[str, tuple[list[float], list[int]]] = {}
+        if self.tree is not None and known:
+            k = min(FIRST_BATCH, self.tree.n)
+            places = np.array([(x, y, self.codes[need] * SEPARATION) for need in known])
+            distances, order = self.tree.query(places, k=k)
+            each = zip(
+                distances.reshape(-1, k).tolist(), order.reshape(-1, k).tolist(), strict=True
+            )
+            first = dict(zip(known, each, strict=True))
+        visible = self.points.visible_bytes(principal)
+        states = _States(self.hours, at)
+        walks: dict[str, Iterator[Near]] = {}
         for need in needs:
-            walks.setdefault(need, iter(self._areas(need, principal, x, y, 0, np.inf)))
+            points = (
+                self._points(need, visible, states, x, y, *first[need])
+                if need in first
+                else iter(())
+            )
+            groups = self._groups(need, principal, states, x, y)
+            walks[need] = heapq.merge(points, groups, key=_distance) if groups else points
         return walks
 
-    def _walk(
-        self, need: str, principal: Principal, x: float, y: float, first: Batch, seen: int
-    ) -> Iterator[Batch]:
-        """The first batch (`seen`: how many of the category it looked at), then more."""
+    def _points(
+        self, need: str, visible: bytes, states: _States, x: float, y: float,
+        distances: list[float], order: list[int],
+    ) -> Iterator[Near]:  # fmt: skip
+        """The category's points that are `visible`, nearest first: the tree's first answer
+        (`distances`, `order`), then four times as many each time more are wanted."""
         assert self.tree is not None
-        code = self.codes[need]
-        visible, total = self.points.visible(principal), int(self.counts[code])
-        asked, nearer_than, batch = min(FIRST_BATCH, self.tree.n), 0.0, first
+        ids, hours, code, asked = self.point_ids, self.point_hours, self.codes[need], len(order)
+        reached, at_reach = -1.0, set[int]()  # how far the walk has been, the points there
         while True:
-            finished = seen >= total or asked >= self.tree.n
-            distances = batch[1]
-            reach = np.inf if finished or not len(distances) else float(distances[-1])
-            areas = self._areas(need, principal, x, y, nearer_than, reach)
-            yield _merged(batch, *areas) if areas else batch
-            if finished:
+            for distance, i in zip(distances, order, strict=True):
+                if distance >= SEPARATION / 2:  # the rest are other categories: none left
+                    return
+                if distance < reached or (distance == reached and i in at_reach):
+                    continue  # given before (a larger answer starts with the smaller one)
+                if distance > reached:
+                    reached, at_reach = distance, set()
+                at_reach.add(i)
+                if visible[i]:
+                    yield ids[i], distance, states.get(hours[i]) or states.of(hours[i])
+            if asked >= self.tree.n:
                 return
-            nearer_than, asked = reach, min(asked * 4, self.tree.n)
-            distances, order = self.tree.query(np.array([(x, y, code * SEPARATION)]), k=asked)
-            distances, order = distances.reshape(-1), order.reshape(-1)
-            of_category = distances < SEPARATION / 2
-            distances, order = distances[of_category][seen:], order[of_category][seen:]
-            seen += len(order)
-            keep = visible[order]
-            distances, order = distances[keep], order[keep]
-            batch = (self.points.ids[order], distances, self.points.hours[order])
+            asked = min(asked * 4, self.tree.n)
+            more = self.tree.query(np.array([(x, y, code * SEPARATION)]), k=asked)
+            distances, order = more[0].reshape(-1).tolist(), more[1].reshape(-1).tolist()
 
-    def _areas(
-        self, need: str, principal: Principal, x: float, y: float, beyond: float, upto: float
-    ) -> list[Batch]:
-        """The category's groups this principal may see whose areas are `beyond` < distance
-        <= `upto` from the place (0 inside), nearest first."""
+    def _groups(
+        self, need: str, principal: Principal, states: _States, x: float, y: float
+    ) -> list[Near]:
+        """The category's groups this principal may see, by distance to their areas (0 inside),
+        nearest first."""
         if need not in self.areas:
             return []
-        areas, shapes = self.areas[need]
-        visible = np.flatnonzero(areas.visible(principal))
+        groups, shapes = self.areas[need]
+        visible = np.flatnonzero(groups.visible(principal))
         distances = shapely.distance(shapes[visible], shapely.Point(x, y))
-        between = (distances <= upto) & ((distances > beyond) if beyond > 0 else True)
-        if not between.any():
-            return []
-        chosen, distances = visible[between], distances[between]
         order = np.argsort(distances, kind="stable")
-        return [(areas.ids[chosen][order], distances[order], areas.hours[chosen][order])]
+        chosen = visible[order]
+        return list(
+            zip(
+                groups.ids[chosen].tolist(), distances[order].tolist(),
+                map(states.of, groups.hours[chosen].tolist()), strict=True,
+            )
+        )  # fmt: skip
 
     async def rows_for(
         self, ids: Sequence[int], principal: Principal, connect: Connect
@@ -265,10 +299,8 @@ class Snapshot:
         return self.shown[key]
 
 
-def _merged(*batches: Batch) -> Batch:
-    ids, distances, hours = (np.concatenate(parts) for parts in zip(*batches, strict=True))
-    order = np.argsort(distances, kind="stable")
-    return ids[order], distances[order], hours[order]
+def _distance(near: Near) -> float:
+    return near[1]
 
 
 def _numbered(values: Sequence[Any], numbers: dict[Any, int]) -> np.ndarray:
@@ -302,6 +334,7 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
         return _Assets(*(getattr(everyone, f)[which] for f in ("ids", "tiers", "orgs", "hours")))
 
     point = ~is_area
+    points = some(point)
     place = np.column_stack(
         (_floats(column["x"])[point], _floats(column["y"])[point], category[point] * SEPARATION)
     )
@@ -313,8 +346,9 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
             areas[name] = (some(group), shapes)
     return Snapshot(
         codes=codes,
-        points=some(point),
-        counts=np.bincount(category[point], minlength=len(codes)),
+        points=points,
+        point_ids=points.ids.tolist(),
+        point_hours=points.hours.tolist(),
         tree=KDTree(place) if len(place) else None,
         areas=areas,
         listing=_Listing(

@@ -6,7 +6,7 @@ the database only the rows it has not shown before; else from PostGIS in one sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Connect
 from app.geo.asset_freshness import AssetIndex
-from app.geo.asset_index import Batch, Snapshot
+from app.geo.asset_index import Snapshot
 from app.geo.assets import AssetFilter
-from app.geo.hours import OpeningState, state_for
+from app.geo.hours import OpeningState
 from app.geo.nearest import MAX_SCANNED, located, located_json, nearest, nearest_per_need
 from app.principal import Principal
 from app.visibility import present
@@ -67,18 +67,6 @@ def choose(walk: Iterable[Walked[T]]) -> list[tuple[T, float, OpeningState, str]
     return chosen + [(*near, "hours_unknown") for near in unknown]
 
 
-def _walked(
-    snapshot: Snapshot, batches: Iterator[Batch], at: datetime, states: dict[int, OpeningState]
-) -> Iterator[Walked[int]]:
-    """The index's walk, nearest first: each asset's id, distance and state at `at` (`states`:
-    each set of hours' state, worked out once a call)."""
-    for ids, distances, hours in batches:
-        said = hours.tolist()
-        for new in set(said) - states.keys():
-            states[new] = state_for(snapshot.hours[new], at)
-        yield from zip(ids.tolist(), distances.tolist(), map(states.__getitem__, said), strict=True)
-
-
 Listed = tuple[RowMapping, float, OpeningState, str]  # the row, distance, state, how listed
 
 
@@ -122,12 +110,8 @@ async def _from_index(
 ) -> dict[str, list[Listed]]:
     """The index's walk for every need, and the rows chosen (read the first time they are
     shown)."""
-    states: dict[int, OpeningState] = {}
-    walks = snapshot.nearest(needs, principal, easting, northing)
-    chosen = {
-        need: choose(islice(_walked(snapshot, walk, at, states), MAX_SCANNED))
-        for need, walk in walks.items()
-    }
+    walks = snapshot.nearest(needs, principal, easting, northing, at)
+    chosen = {need: choose(islice(walk, MAX_SCANNED)) for need, walk in walks.items()}
     shown = list({i for listed in chosen.values() for i, *_ in listed})
     rows = await snapshot.rows_for(shown, principal, connect)
     return {
