@@ -215,20 +215,22 @@ class Snapshot:
         (`distances`, `order`), then four times as many each time more are wanted."""
         assert self.tree is not None
         ids, hours, code, asked = self.point_ids, self.point_hours, self.codes[need], len(order)
-        reached, at_reach = -1.0, set[int]()  # how far the walk has been, the points there
+        others = SEPARATION / 2  # this far or more: another category's
+        reached, there = -1.0, set[int]()  # the last answer's furthest, and the points there
         while True:
             for distance, i in zip(distances, order, strict=True):
-                if distance >= SEPARATION / 2:  # the rest are other categories: none left
+                if distance >= others:  # the rest are other categories: none of this one left
                     return
-                if distance < reached or (distance == reached and i in at_reach):
-                    continue  # given before (a larger answer starts with the smaller one)
-                if distance > reached:
-                    reached, at_reach = distance, set()
-                at_reach.add(i)
+                if distance <= reached and (distance < reached or i in there):
+                    continue  # walked in the last answer (a larger one starts the same way)
                 if visible[i]:
                     yield ids[i], distance, states.get(hours[i]) or states.of(hours[i])
             if asked >= self.tree.n:
                 return
+            # everything nearer than the answer's furthest was in it; of those exactly as far,
+            # only these (an answer's edge can cut through equal distances)
+            reached = distances[-1]
+            there = {i for distance, i in zip(distances, order, strict=True) if distance == reached}
             asked = min(asked * 4, self.tree.n)
             more = self.tree.query(np.array([(x, y, code * SEPARATION)]), k=asked)
             distances, order = more[0].reshape(-1).tolist(), more[1].reshape(-1).tolist()

@@ -44,10 +44,11 @@ def choose(walk: Iterable[Walked[T]]) -> list[tuple[T, float, OpeningState, str]
     open_now: list[Walked[T]] = []
     unknown: list[Walked[T]] = []
     soonest: Walked[T] | None = None
+    candidates, wider = CANDIDATES_PER_NEED, WIDER_SEARCH_M  # (locals: a hot loop)
     for position, near in enumerate(walk):
-        _, distance_m, state = near
-        if position >= CANDIDATES_PER_NEED:
-            if len(open_now) >= OPEN_WANTED or distance_m > WIDER_SEARCH_M:
+        state = near[2]
+        if position >= candidates:
+            if len(open_now) >= OPEN_WANTED or near[1] > wider:
                 break
             if state.open_now:
                 open_now.append(near)
@@ -58,7 +59,7 @@ def choose(walk: Iterable[Walked[T]]) -> list[tuple[T, float, OpeningState, str]
             if len(unknown) < UNKNOWN_WANTED:
                 unknown.append(near)
         elif state.opens_at and (
-            soonest is None or (state.opens_at, distance_m) < (soonest[2].opens_at, soonest[1])
+            soonest is None or (state.opens_at, near[1]) < (soonest[2].opens_at, soonest[1])
         ):
             soonest = near
     chosen = [(*near, "open") for near in open_now]
