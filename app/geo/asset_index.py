@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -34,6 +34,7 @@ from app.geo.assets import (
     rows_by_id,
 )
 from app.geo.hours import HoursKey, OpeningState, hours_key, state_for
+from app.geo.nearest import located_json
 from app.principal import Principal
 from app.responses import dumps
 from app.visibility import can_see_each, present
@@ -288,17 +289,24 @@ class Snapshot:
             self.features[key] = orjson.Fragment(dumps(feature))
         return self.features[key]
 
-    def shown_members(
-        self, row: RowMapping, principal: Principal, today: date, stale_after_days: int
-    ) -> bytes:
-        """app.visibility.present of a row as the members of a JSON object (no braces, for
-        app.geo.nearest.located_json), made once per row, view and day."""
+    def shown_json(
+        self, listed: Iterable[tuple[RowMapping, float, OpeningState, str]],
+        principal: Principal, today: date, stale_after_days: int,
+    ) -> list[orjson.Fragment]:  # fmt: skip
+        """Each (row, distance, state, how listed) as its item's JSON: app.visibility.present of
+        the row, serialised once per row, view and day, with where and when spliced on
+        (app.geo.nearest.located_json)."""
         self._on(today)
-        key = (row["id"], principal.sees_private_details_of(row["organisation_id"]), today,
-               stale_after_days)  # fmt: skip
-        if key not in self.shown:
-            self.shown[key] = dumps(present(row, principal, today, stale_after_days))[1:-1]
-        return self.shown[key]
+        shown, private = self.shown, principal.sees_private_details_of
+        items = []
+        for row, distance_m, state, how in listed:
+            key = (row["id"], private(row["organisation_id"]), today, stale_after_days)
+            members = shown.get(key)
+            if members is None:
+                item = present(row, principal, today, stale_after_days)
+                members = shown[key] = dumps(item)[1:-1]
+            items.append(located_json(members, distance_m, state, how))
+        return items
 
 
 def _distance(near: Near) -> float:

@@ -21,7 +21,7 @@ from app.geo.asset_freshness import AssetIndex
 from app.geo.asset_index import Snapshot
 from app.geo.assets import AssetFilter
 from app.geo.hours import OpeningState
-from app.geo.nearest import MAX_SCANNED, located, located_json, nearest, nearest_per_need
+from app.geo.nearest import MAX_SCANNED, located, nearest, nearest_per_need
 from app.principal import Principal
 from app.visibility import present
 
@@ -183,7 +183,7 @@ async def support_for_needs_json(
     northing: float,
     needs: Sequence[str],
     moment: Moment,
-) -> dict[str, list[dict[str, Any] | orjson.Fragment]]:
+) -> dict[str, Sequence[dict[str, Any] | orjson.Fragment]]:
     """`support_for_needs` to be rendered as JSON: from the index, each item spliced from its
     JSON kept for the day (a call shows a score of items; copying and serialising each one's
     dict was a fifth of the call)."""
@@ -195,11 +195,5 @@ async def support_for_needs_json(
         }
     today, days = moment.today, moment.stale_after_days
     return {
-        need: [
-            located_json(
-                snapshot.shown_members(row, principal, today, days), distance_m, state, how
-            )
-            for row, distance_m, state, how in listed
-        ]
-        for need, listed in chosen.items()
+        need: snapshot.shown_json(listed, principal, today, days) for need, listed in chosen.items()
     }
