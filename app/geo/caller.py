@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import islice
 from typing import Any, TypeVar
 
 import orjson
@@ -39,8 +38,8 @@ def choose(walk: Iterable[Walked[T]]) -> list[tuple[T, float, OpeningState, str]
     """From candidates nearest first: the nearest three open, then the one that opens soonest,
     then up to three with unknown hours; each with how it is listed (open, opens_next or
     hours_unknown). The first CANDIDATES_PER_NEED are weighed for all three; beyond them the
-    walk goes on only for the open ones, within WIDER_SEARCH_M. One pass, stopping as soon as
-    nothing further could be chosen."""
+    walk goes on only for the open ones, within WIDER_SEARCH_M and MAX_SCANNED deep. One pass,
+    stopping as soon as nothing further could be chosen."""
     open_now: list[Walked[T]] = []
     unknown: list[Walked[T]] = []
     soonest: Walked[T] | None = None
@@ -48,7 +47,7 @@ def choose(walk: Iterable[Walked[T]]) -> list[tuple[T, float, OpeningState, str]
     for position, near in enumerate(walk):
         state = near[2]
         if position >= candidates:
-            if len(open_now) >= OPEN_WANTED or near[1] > wider:
+            if len(open_now) >= OPEN_WANTED or near[1] > wider or position >= MAX_SCANNED:
                 break
             if state.open_now:
                 open_now.append(near)
@@ -112,7 +111,7 @@ async def _from_index(
     """The index's walk for every need, and the rows chosen (read the first time they are
     shown)."""
     walks = snapshot.nearest(needs, principal, easting, northing, at)
-    chosen = {need: choose(islice(walk, MAX_SCANNED)) for need, walk in walks.items()}
+    chosen = {need: choose(walk) for need, walk in walks.items()}
     shown = list({i for listed in chosen.values() for i, *_ in listed})
     rows = await snapshot.rows_for(shown, principal, connect)
     return {
