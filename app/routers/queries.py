@@ -53,6 +53,46 @@ def _stale_days(request: Request) -> int:
 
 
 @router.get(
+    "/caller",
+    response_model=CallerAnswer,
+    summary="The hub worker's one call: where the caller is and the nearest support per need",
+    description="For each need: the nearest three open at `at` (default now), then the next to "
+    "open, then up to three whose hours are unknown; each with its distance, phone, referral "
+    "route, opening state and hours in words. A hub worker's key also shows professional "
+    "assets and private contacts.",
+    responses=ERRORS,
+    openapi_extra={**query_parameters(CallerQuery), **PRINCIPAL_SECURITY},
+)
+async def caller(request: Request) -> JSON:
+    # The hottest route, so declared first (FastAPI tries routes in turn). Its caller and query
+    # string are read in one go each (app/query_models.py), and it takes a database connection
+    # only when the asset index cannot answer (app/geo/caller.py).
+    principal = await principal_of(request)
+    query = parse_query(CallerQuery, request)
+    geography, taxonomy = await get_geography(request), await get_taxonomy(request)
+    place = await place_of(query, geography)
+    needs = await needs_of(query.needs, taxonomy)
+    moment = Moment(at_of(query) or datetime.now(LONDON), london_today(), _stale_days(request))
+    areas = await geography.areas_at(place)
+    items = await support_for_needs_json(
+        request.app.state.asset_index, lambda: queued_connection(request), principal,
+        place.easting, place.northing, needs, moment,
+    )  # fmt: skip
+    labels = await taxonomy.labels()
+    return JSON(
+        {
+            **place.describe(),
+            "within_district": areas["district"] is not None,
+            **areas,
+            "at": moment.at.isoformat(),
+            "needs": [
+                {"category": need, "label": labels[need], "items": items[need]} for need in needs
+            ],
+        }
+    )
+
+
+@router.get(
     "/assets/nearest",
     response_model=NearestPage,
     summary="The nearest support to a place, nearest first",
@@ -121,46 +161,6 @@ async def map_view(
         conn, principal, AssetFilter(categories=category), bbox, zoom, moment
     )
     return JSON(answer, media_type="application/geo+json")
-
-
-@router.get(
-    "/caller",
-    response_model=CallerAnswer,
-    summary="The hub worker's one call: where the caller is and the nearest support per need",
-    description="For each need: the nearest three open at `at` (default now), then the next to "
-    "open, then up to three whose hours are unknown; each with its distance, phone, referral "
-    "route, opening state and hours in words. A hub worker's key also shows professional "
-    "assets and private contacts.",
-    responses=ERRORS,
-    openapi_extra={**query_parameters(CallerQuery), **PRINCIPAL_SECURITY},
-)
-async def caller(request: Request) -> JSON:
-    # A hot route: its caller and query string are read in one go each (app/query_models.py),
-    # and it takes a database connection only when the asset index cannot answer
-    # (app/geo/caller.py).
-    principal = await principal_of(request)
-    query = parse_query(CallerQuery, request)
-    geography, taxonomy = await get_geography(request), await get_taxonomy(request)
-    place = await place_of(query, geography)
-    needs = await needs_of(query.needs, taxonomy)
-    moment = Moment(at_of(query) or datetime.now(LONDON), london_today(), _stale_days(request))
-    areas = await geography.areas_at(place)
-    items = await support_for_needs_json(
-        request.app.state.asset_index, lambda: queued_connection(request), principal,
-        place.easting, place.northing, needs, moment,
-    )  # fmt: skip
-    labels = await taxonomy.labels()
-    return JSON(
-        {
-            **place.describe(),
-            "within_district": areas["district"] is not None,
-            **areas,
-            "at": moment.at.isoformat(),
-            "needs": [
-                {"category": need, "label": labels[need], "items": items[need]} for need in needs
-            ],
-        }
-    )
 
 
 @router.get(
