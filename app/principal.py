@@ -44,5 +44,12 @@ class Principal:
         """Private contacts and addresses: professionals, and editors for their own assets."""
         return self.is_professional or self.owns(organisation_id)
 
+    def private_view(self) -> bool | None:
+        """`sees_private_details_of` where it is the same for every asset (a professional:
+        always; no organisation: never); None where it depends on the owner."""
+        if self.is_professional:
+            return True
+        return False if self.organisation_id is None else None
+
 
 ANONYMOUS = Principal()

@@ -18,7 +18,7 @@ from app.geo.asset_index import _LEAN_COLUMNS, build
 from app.geo.assets import AssetFilter
 from app.geo.hours import LONDON
 from app.main import create_app
-from app.principal import ANONYMOUS
+from app.principal import ANONYMOUS, ROLES, Principal
 from app.settings import Settings
 from tests.conftest import auth, wait_until_current
 
@@ -285,3 +285,16 @@ def test_the_walk_gives_every_asset_it_may_show_once_nearest_first_even_among_ti
     distances = [distance for _, distance, _ in walked]
     assert distances == sorted(distances)
     assert distances == pytest.approx([d for d, _ in expected])
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [Principal(role, organisation_id=org) for role in ("anonymous", *ROLES) for org in (None, 7)],
+    ids=lambda p: f"{p.role}-{p.organisation_id}",
+)
+def test_the_kept_items_view_is_what_sees_private_details_of_says(principal: Principal) -> None:
+    """The index keeps each item's JSON per view (private details or not), taking the view
+    once a call where it is the same for every asset: it must be, for every owner."""
+    view = principal.private_view()
+    seen = {principal.sees_private_details_of(org) for org in (None, 7, 8)}
+    assert seen == {view} if view is not None else seen == {True, False}

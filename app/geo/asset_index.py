@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -33,7 +33,14 @@ from app.geo.assets import (
     AssetFilter,
     rows_by_id,
 )
-from app.geo.hours import HoursKey, OpeningState, hours_key, state_for
+from app.geo.hours import (
+    HoursKey,
+    OpeningState,
+    hours_key,
+    in_whole_minutes,
+    minute_of,
+    state_for,
+)
 from app.geo.nearest import located_json
 from app.principal import Principal
 from app.responses import dumps
@@ -44,6 +51,7 @@ log = logging.getLogger("assetmap.asset_index")
 FIRST_BATCH = 40  # nearest asked of the tree at first; four times more each time more are needed
 SEPARATION = 1e8  # metres between categories along the tree's third axis
 CACHED_ROWS = 50_000  # rows kept for showing; past this the cache starts again
+KEPT_MOMENTS = 8  # minutes (or moments) whose opening states are kept
 TIERS = ("public", "professional", "hidden")
 NO_ORGANISATION = -1
 
@@ -153,12 +161,16 @@ class Snapshot:
     areas: dict[str, tuple[_Assets, np.ndarray]]  # the groups, with their shapes (BNG)
     listing: _Listing
     hours: list[HoursKey]  # each distinct set of hours once
+    on_the_minute: bool  # every one of them in whole minutes
     changes: int  # the change count this snapshot was loaded after
     assets: int
     rows: dict[int, RowMapping] = field(default_factory=dict)
-    shown: dict[tuple[int, bool, date, int], bytes] = field(default_factory=dict)
-    features: dict[tuple[int, date, int], orjson.Fragment] = field(default_factory=dict)
-    day: date | None = None  # the day `shown` and `features` were presented on
+    # items presented for `presented_for` (day, days until stale), kept as JSON: the caller's
+    # by whether the view has private details, and the OGC pages' public features
+    shown: dict[bool, dict[int, bytes]] = field(default_factory=lambda: {True: {}, False: {}})
+    features: dict[int, orjson.Fragment] = field(default_factory=dict)
+    presented_for: tuple[date, int] | None = None
+    _states: dict[datetime, _States] = field(default_factory=dict)  # by minute (or moment)
 
     def listed(
         self, principal: Principal, filters: AssetFilter, limit: int, offset: int
@@ -196,7 +208,7 @@ class Snapshot:
             )
             first = dict(zip(known, each, strict=True))
         visible = self.points.visible_bytes(principal)
-        states = _States(self.hours, at)
+        states = self._states_at(at)
         walks: dict[str, Iterator[Near]] = {}
         for need in needs:
             points = (
@@ -207,6 +219,17 @@ class Snapshot:
             groups = self._groups(need, principal, states, x, y)
             walks[need] = heapq.merge(points, groups, key=_distance) if groups else points
         return walks
+
+    def _states_at(self, at: datetime) -> _States:
+        """Each set of hours' state at `at`, shared by every call in the same minute when all
+        the hours are in whole minutes (else by calls at the very same moment)."""
+        key = minute_of(at) if self.on_the_minute else at
+        states = self._states.get(key)
+        if states is None:
+            if len(self._states) >= KEPT_MOMENTS:
+                self._states.clear()
+            states = self._states[key] = _States(self.hours, at)
+        return states
 
     def _points(
         self, need: str, visible: bytes, states: _States, x: float, y: float,
@@ -255,56 +278,63 @@ class Snapshot:
             )
         )  # fmt: skip
 
-    async def rows_for(
-        self, ids: Sequence[int], principal: Principal, connect: Connect
-    ) -> dict[int, RowMapping]:
-        """The full rows of these assets, read the first time (under the principal's scope:
-        the database has the last word on a change not yet heard of) and then kept."""
-        held = {i: self.rows[i] for i in ids if i in self.rows}
-        missing = [i for i in ids if i not in held]
-        if missing:
-            async with connect() as conn:  # under scope: the database has the last word
-                fetched = await rows_by_id(conn, principal, missing)
-            if len(self.rows) + len(fetched) > CACHED_ROWS:
-                self.rows.clear()
-                self.shown.clear()
-                self.features.clear()
-            for row in fetched:
-                self.rows[row["id"]] = held[row["id"]] = row
-        return held
+    async def read_rows(
+        self, ids: Collection[int], principal: Principal, connect: Connect
+    ) -> set[int]:
+        """Hold the full rows of these assets (`rows`), reading those not held yet under the
+        principal's scope: the database has the last word on a change not yet heard of. The
+        ids it did not give, gone from view since the index was loaded: usually none."""
+        missing = [i for i in ids if i not in self.rows]
+        if not missing:
+            return set()
+        async with connect() as conn:
+            fetched = await rows_by_id(conn, principal, missing)
+        if len(self.rows) + len(fetched) > CACHED_ROWS:  # start again, keeping this call's
+            kept = {i: self.rows[i] for i in ids if i in self.rows}
+            self.rows.clear()
+            self.rows.update(kept)
+            self._forget_presented()
+        for row in fetched:
+            self.rows[row["id"]] = row
+        return set(missing).difference(row["id"] for row in fetched)
 
-    def _on(self, today: date) -> None:
-        """Items presented on another day are of no more use (`present` depends on the day)."""
-        if today != self.day:
-            self.shown.clear()
-            self.features.clear()
-            self.day = today
+    def _forget_presented(self) -> None:
+        self.shown = {True: {}, False: {}}
+        self.features = {}
 
-    def feature(self, row: RowMapping, today: date, stale_after_days: int) -> orjson.Fragment:
-        """A public asset as a GeoJSON feature, serialised once per row and day."""
-        self._on(today)
-        key = (row["id"], today, stale_after_days)
-        if key not in self.features:
-            feature = public_asset_feature(row, today, stale_after_days)
-            self.features[key] = orjson.Fragment(dumps(feature))
-        return self.features[key]
+    def _on(self, today: date, stale_after_days: int) -> None:
+        """Items presented for another day are of no more use (`present` depends on it)."""
+        if (today, stale_after_days) != self.presented_for:
+            self._forget_presented()
+            self.presented_for = (today, stale_after_days)
+
+    def feature(self, asset: int, today: date, stale_after_days: int) -> orjson.Fragment:
+        """A public asset (its row held) as a GeoJSON feature, serialised once a day."""
+        self._on(today, stale_after_days)
+        feature = self.features.get(asset)
+        if feature is None:
+            made = public_asset_feature(self.rows[asset], today, stale_after_days)
+            feature = self.features[asset] = orjson.Fragment(dumps(made))
+        return feature
 
     def shown_json(
-        self, listed: Iterable[tuple[RowMapping, float, OpeningState, str]],
-        principal: Principal, today: date, stale_after_days: int,
+        self, listed: Iterable[tuple[int, float, OpeningState, str]], principal: Principal,
+        today: date, stale_after_days: int,
     ) -> list[orjson.Fragment]:  # fmt: skip
-        """Each (row, distance, state, how listed) as its item's JSON: app.visibility.present of
-        the row, serialised once per row, view and day, with where and when spliced on
-        (app.geo.nearest.located_json)."""
-        self._on(today)
-        shown, private = self.shown, principal.sees_private_details_of
-        items = []
-        for row, distance_m, state, how in listed:
-            key = (row["id"], private(row["organisation_id"]), today, stale_after_days)
-            members = shown.get(key)
+        """Each (asset, distance, state, how listed), its row held, as its item's JSON:
+        app.visibility.present of the row, serialised once a day for each view (with private
+        details or without), with where and when spliced on (app.geo.nearest.located_json)."""
+        self._on(today, stale_after_days)
+        view, rows, items = principal.private_view(), self.rows, []
+        for asset, distance_m, state, how in listed:
+            shown = self.shown[
+                view if view is not None
+                else principal.sees_private_details_of(rows[asset]["organisation_id"])
+            ]  # fmt: skip
+            members = shown.get(asset)
             if members is None:
-                item = present(row, principal, today, stale_after_days)
-                members = shown[key] = dumps(item)[1:-1]
+                item = present(rows[asset], principal, today, stale_after_days)
+                members = shown[asset] = dumps(item)[1:-1]
             items.append(located_json(members, distance_m, state, how))
         return items
 
@@ -354,6 +384,7 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
         if len(group):
             shapes = shapely.from_wkb([bytes(column["area"][i]) for i in group.tolist()])
             areas[name] = (some(group), shapes)
+    hours = [hours_key(rules, exceptions) for rules, exceptions in said]
     return Snapshot(
         codes=codes,
         points=points,
@@ -368,7 +399,8 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
             lon=_floats(column["lon"]),
             lat=_floats(column["lat"]),
         ),
-        hours=[hours_key(rules, exceptions) for rules, exceptions in said],
+        hours=hours,
+        on_the_minute=all(map(in_whole_minutes, hours)),
         changes=changes,
         assets=len(rows),
     )

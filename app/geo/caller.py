@@ -6,7 +6,7 @@ the database only the rows it has not shown before; else from PostGIS in one sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -107,21 +107,17 @@ async def _from_index(
     northing: float,
     needs: Sequence[str],
     at: datetime,
-) -> dict[str, list[Listed]]:
-    """The index's walk for every need, and the rows chosen (read the first time they are
-    shown)."""
+) -> dict[str, list[tuple[int, float, OpeningState, str]]]:
+    """The index's walk for every need: the assets chosen, their rows held (read the first
+    time they are shown)."""
     walks = snapshot.nearest(needs, principal, easting, northing, at)
     chosen = {need: choose(walk) for need, walk in walks.items()}
-    shown = list({i for listed in chosen.values() for i, *_ in listed})
-    rows = await snapshot.rows_for(shown, principal, connect)
-    return {
-        need: [
-            (rows[i], distance_m, state, how)
-            for i, distance_m, state, how in listed
-            if i in rows  # gone from view since the index was loaded
-        ]
-        for need, listed in chosen.items()
-    }
+    gone = await snapshot.read_rows(
+        {asset for listed in chosen.values() for asset, *_ in listed}, principal, connect
+    )
+    if gone:  # from view, since the index was loaded
+        chosen = {need: [c for c in listed if c[0] not in gone] for need, listed in chosen.items()}
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -141,8 +137,9 @@ async def _listed(
     northing: float,
     needs: Sequence[str],
     at: datetime,
-) -> tuple[Snapshot | None, dict[str, list[Listed]]]:
-    """Each need's listed rows, from the asset index when it is current, else from PostGIS."""
+) -> tuple[Snapshot | None, dict[str, list[tuple[Any, float, OpeningState, str]]]]:
+    """Each need's listed assets: from the asset index when it is current (as ids, their
+    rows held by the snapshot), else from PostGIS (as rows)."""
     snapshot = index.current() if index is not None else None
     if snapshot is not None:
         return snapshot, await _from_index(
@@ -152,10 +149,18 @@ async def _listed(
         return None, await _from_database(conn, principal, easting, northing, needs, at)
 
 
-def _item(listed: Listed, principal: Principal, moment: Moment) -> dict[str, Any]:
-    row, distance_m, state, how = listed
-    item = present(row, principal, moment.today, moment.stale_after_days)
-    return {**located(item, distance_m, state), "listed_as": how}
+def _items(
+    chosen: dict[str, list[Listed]], principal: Principal, moment: Moment
+) -> dict[str, list[dict[str, Any]]]:
+    """Each listed row as its item: present()ed, located, and with how it is listed."""
+    today, days = moment.today, moment.stale_after_days
+    return {
+        need: [
+            {**located(present(row, principal, today, days), distance_m, state), "listed_as": how}
+            for row, distance_m, state, how in listed
+        ]
+        for need, listed in chosen.items()
+    }
 
 
 async def support_for_needs(
@@ -168,10 +173,16 @@ async def support_for_needs(
     moment: Moment,
 ) -> dict[str, list[dict[str, Any]]]:
     """Each need's listed items as this principal may see them, with how each is listed."""
-    _, chosen = await _listed(index, connect, principal, easting, northing, needs, moment.at)
-    return {
-        need: [_item(one, principal, moment) for one in listed] for need, listed in chosen.items()
-    }
+    snapshot, chosen = await _listed(index, connect, principal, easting, northing, needs, moment.at)
+    if snapshot is not None:  # ids, their rows held by the snapshot
+        rows = snapshot.rows
+        chosen = {
+            need: [
+                (rows[asset], distance_m, state, how) for asset, distance_m, state, how in listed
+            ]
+            for need, listed in chosen.items()
+        }
+    return _items(chosen, principal, moment)
 
 
 async def support_for_needs_json(
@@ -182,16 +193,13 @@ async def support_for_needs_json(
     northing: float,
     needs: Sequence[str],
     moment: Moment,
-) -> dict[str, Sequence[dict[str, Any] | orjson.Fragment]]:
+) -> Mapping[str, Sequence[dict[str, Any] | orjson.Fragment]]:
     """`support_for_needs` to be rendered as JSON: from the index, each item spliced from its
     JSON kept for the day (a call shows a score of items; copying and serialising each one's
     dict was a fifth of the call)."""
     snapshot, chosen = await _listed(index, connect, principal, easting, northing, needs, moment.at)
     if snapshot is None:
-        return {
-            need: [_item(one, principal, moment) for one in listed]
-            for need, listed in chosen.items()
-        }
+        return _items(chosen, principal, moment)
     today, days = moment.today, moment.stale_after_days
     return {
         need: snapshot.shown_json(listed, principal, today, days) for need, listed in chosen.items()

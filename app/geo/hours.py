@@ -268,6 +268,18 @@ def state_for(key: HoursKey, moment: datetime) -> OpeningState:
     return state
 
 
+def in_whole_minutes(key: HoursKey) -> bool:
+    """Whether these hours (as `hours_key` made them) change state only on the minute, so that a
+    state holds all through one (hours given as HH:MM always do)."""
+    rules_key, closures_key = key
+    return _whole_minutes(rules_from_rows(rules_key), closures_from_rows(map(dict, closures_key)))
+
+
+def minute_of(moment: datetime) -> datetime:
+    """The minute `moment` is in (UTC), as the opening-state cache keys it."""
+    return _minute(moment)
+
+
 @lru_cache(maxsize=256)
 def _minute(moment: datetime) -> datetime:
     return london(moment).astimezone(UTC).replace(second=0, microsecond=0)

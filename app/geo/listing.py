@@ -32,5 +32,5 @@ async def public_features(
             listed, matched = await list_assets(conn, ANONYMOUS, filters, limit, offset)
         return [public_asset_feature(row, today, stale_after_days) for row in listed], matched
     ids, matched = page
-    rows = await snapshot.rows_for(ids, ANONYMOUS, connect)
-    return [snapshot.feature(rows[i], today, stale_after_days) for i in ids if i in rows], matched
+    gone = await snapshot.read_rows(ids, ANONYMOUS, connect)
+    return [snapshot.feature(i, today, stale_after_days) for i in ids if i not in gone], matched
