@@ -51,6 +51,7 @@ log = logging.getLogger("assetmap.asset_index")
 FIRST_BATCH = 40  # nearest asked of the tree at first; four times more each time more are needed
 SEPARATION = 1e8  # metres between categories along the tree's third axis
 CACHED_ROWS = 50_000  # rows kept for showing; past this the cache starts again
+LOCALITY_M = 1_000.0  # the squares points are stored by
 KEPT_MOMENTS = 8  # minutes (or moments) whose opening states are kept
 TIERS = ("public", "professional", "hidden")
 NO_ORGANISATION = -1
@@ -339,6 +340,16 @@ class Snapshot:
         return items
 
 
+def _near_each_other(
+    which: np.ndarray, category: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    """These rows ordered by category, then by kilometre square: the tree reads its points
+    from memory as it finds them, and neighbours stored together stay in the cache together."""
+    column = (x[which] // LOCALITY_M).astype(np.int64)
+    row = (y[which] // LOCALITY_M).astype(np.int64)
+    return which[np.lexsort((column, row, category[which]))]
+
+
 def _distance(near: Near) -> float:
     return near[1]
 
@@ -373,11 +384,10 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
     def some(which: np.ndarray) -> _Assets:
         return _Assets(*(getattr(everyone, f)[which] for f in ("ids", "tiers", "orgs", "hours")))
 
-    point = ~is_area
+    x, y = _floats(column["x"]), _floats(column["y"])
+    point = _near_each_other(np.flatnonzero(~is_area), category, x, y)
     points = some(point)
-    place = np.column_stack(
-        (_floats(column["x"])[point], _floats(column["y"])[point], category[point] * SEPARATION)
-    )
+    place = np.column_stack((x[point], y[point], category[point] * SEPARATION))
     areas = {}
     for name, code in codes.items():
         group = np.flatnonzero(is_area & (category == code))
