@@ -3,11 +3,15 @@ with unknown hours; professional assets and private contacts only with a hub wor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.geo.caller import choose
+from app.geo.hours import OpeningState
 from tests.conftest import auth
 
 WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -103,3 +107,45 @@ def test_bad_needs_and_places_are_clear_4xx(client: TestClient) -> None:
         "/api/caller", params={"postcode": "WF14 8AN", "needs": "library", "at": "3026-01-01T10:00"}
     )
     assert too_late.status_code == 422
+
+
+OPEN = OpeningState("open", True, None, datetime(2026, 11, 25, 17, tzinfo=UTC))
+SHUT = OpeningState("closed", False, None, None)  # no opening ahead (a closure)
+UNKNOWN = OpeningState("unknown", None, None, None)
+
+
+def _opens(hour: int) -> OpeningState:
+    return OpeningState("closed", False, datetime(2026, 11, 26, hour, tzinfo=UTC), None)
+
+
+def test_the_choice_in_one_pass_is_the_calls_rule() -> None:
+    """Of the first 20: the nearest three open, the one opening soonest (nearer on a tie), three
+    with unknown hours. Past the 20th only open ones count, and only within 25 km."""
+    walk = [
+        ("a", 100.0, SHUT), ("b", 200.0, _opens(10)), ("c", 300.0, UNKNOWN),
+        ("d", 400.0, _opens(9)), ("e", 500.0, OPEN), ("f", 600.0, _opens(9)),
+        *((f"u{i}", 700.0 + i, UNKNOWN) for i in range(14)),  # fills the first 20
+        ("late-unknown", 900.0, UNKNOWN), ("late-closed", 950.0, _opens(7)),
+        ("g", 1_000.0, OPEN), ("h", 24_000.0, OPEN), ("i", 24_500.0, OPEN),
+    ]  # fmt: skip
+    chosen = [(name, how) for name, _, _, how in choose(walk)]
+    assert chosen == [
+        ("e", "open"), ("g", "open"), ("h", "open"), ("d", "opens_next"),
+        ("c", "hours_unknown"), ("u0", "hours_unknown"), ("u1", "hours_unknown"),
+    ]  # fmt: skip
+    far = [*walk[:20], ("j", 25_001.0, OPEN), ("k", 25_002.0, OPEN)]
+    assert [n for n, _, _, how in choose(far) if how == "open"] == ["e"]
+
+
+def test_the_choice_stops_as_soon_as_nothing_more_could_be_chosen() -> None:
+    """Three open among the first 20: nothing past the 20th is looked at (the walk is lazy, and
+    a call must not pay for the rest of the district)."""
+    looked = []
+
+    def walk() -> Iterator[tuple[str, float, OpeningState]]:
+        for i in range(10_000):
+            looked.append(i)
+            yield f"x{i}", float(i), OPEN if i % 5 == 0 else SHUT
+
+    assert [how for *_, how in choose(walk())] == ["open"] * 3
+    assert len(looked) == 21

@@ -81,14 +81,14 @@ Near = tuple[int, float, OpeningState]  # an asset's id, distance (m) and openin
 
 
 class _States(dict[int, OpeningState]):
-    """Each set of hours' opening state at one moment, worked out the first time it is asked
-    (many assets share their hours)."""
+    """Each set of hours' opening state at one moment (by its place in Snapshot.hours), worked
+    out the first time it is asked (many assets share their hours)."""
 
     def __init__(self, hours: list[HoursKey], at: datetime) -> None:
         super().__init__()
         self.hours, self.at = hours, at
 
-    def of(self, said: int) -> OpeningState:
+    def __missing__(self, said: int) -> OpeningState:
         state = self[said] = state_for(self.hours[said], self.at)
         return state
 
@@ -151,8 +151,8 @@ class _Listing:
 @dataclass
 class Snapshot:
     """Every point asset in one k-d tree over (easting, northing, category × SEPARATION): one
-    query answers the nearest of several categories at once (a tree query costs tens of
-    microseconds however few it asks for). Groups' service areas, few, per category."""
+    query answers the nearest of several categories at once (a query has a fixed cost however
+    few it asks for). Groups' service areas, few, per category."""
 
     codes: dict[str, int]  # category → its place on the third axis
     points: _Assets
@@ -194,10 +194,9 @@ class Snapshot:
     ) -> dict[str, Iterator[Near]]:
         """For each category, its assets this principal may see, nearest first, as (id,
         distance in metres, opening state at `at`); a group's distance is to its area (0 inside
-        it). One query
-        of the tree starts every category's walk; each walk goes on only as far as it is
-        taken (in Python: for the few dozen a call looks at, NumPy's cost per operation was
-        more than the work)."""
+        it). One query of the tree starts every category's walk; each walk goes on only as far
+        as it is taken (in Python: for the few dozen a call looks at, NumPy's cost per
+        operation was more than the work)."""
         known = [need for need in needs if need in self.codes]
         first: dict[str, tuple[list[float], list[int]]] = {}
         if self.tree is not None and known:
@@ -249,7 +248,7 @@ class Snapshot:
                 if distance <= reached and (distance < reached or i in there):
                     continue  # walked in the last answer (a larger one starts the same way)
                 if visible[i]:
-                    yield ids[i], distance, states.get(hours[i]) or states.of(hours[i])
+                    yield ids[i], distance, states[hours[i]]
             if asked >= self.tree.n:
                 return
             # everything nearer than the answer's furthest was in it; of those exactly as far,
@@ -275,7 +274,7 @@ class Snapshot:
         return list(
             zip(
                 groups.ids[chosen].tolist(), distances[order].tolist(),
-                map(states.of, groups.hours[chosen].tolist()), strict=True,
+                map(states.__getitem__, groups.hours[chosen].tolist()), strict=True,
             )
         )  # fmt: skip
 
