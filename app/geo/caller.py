@@ -129,38 +129,43 @@ class Moment:
     stale_after_days: int
 
 
-async def _listed(
-    index: AssetIndex | None,
-    connect: Connect,
-    principal: Principal,
-    easting: float,
-    northing: float,
-    needs: Sequence[str],
-    at: datetime,
-) -> tuple[Snapshot | None, dict[str, list[tuple[Any, float, OpeningState, str]]]]:
-    """Each need's listed assets: from the asset index when it is current (as ids, their
-    rows held by the snapshot), else from PostGIS (as rows)."""
-    snapshot = index.current() if index is not None else None
-    if snapshot is not None:
-        return snapshot, await _from_index(
-            snapshot, connect, principal, easting, northing, needs, at
-        )
-    async with connect() as conn:
-        return None, await _from_database(conn, principal, easting, northing, needs, at)
+@dataclass(frozen=True)
+class Support:
+    """Each need's listed assets, as a page shows them (`items`) or the API renders them
+    (`json`). From the asset index they are ids, their rows held by `snapshot`; from PostGIS,
+    rows."""
 
+    chosen: Mapping[str, Sequence[tuple[Any, float, OpeningState, str]]]
+    snapshot: Snapshot | None
+    principal: Principal
+    moment: Moment
 
-def _items(
-    chosen: dict[str, list[Listed]], principal: Principal, moment: Moment
-) -> dict[str, list[dict[str, Any]]]:
-    """Each listed row as its item: present()ed, located, and with how it is listed."""
-    today, days = moment.today, moment.stale_after_days
-    return {
-        need: [
-            {**located(present(row, principal, today, days), distance_m, state), "listed_as": how}
-            for row, distance_m, state, how in listed
-        ]
-        for need, listed in chosen.items()
-    }
+    def items(self) -> dict[str, list[dict[str, Any]]]:
+        """Each listed asset as its item: present()ed, located, and with how it is listed."""
+        today, days = self.moment.today, self.moment.stale_after_days
+        return {
+            need: [
+                {**located(present(self._row(asset), self.principal, today, days), distance_m,
+                           state), "listed_as": how}
+                for asset, distance_m, state, how in listed
+            ]
+            for need, listed in self.chosen.items()
+        }  # fmt: skip
+
+    def _row(self, asset: Any) -> RowMapping:
+        return self.snapshot.rows[asset] if self.snapshot is not None else asset
+
+    def json(self) -> Mapping[str, Sequence[dict[str, Any] | orjson.Fragment]]:
+        """`items` to be rendered as JSON: from the index, each item spliced from its JSON kept
+        for the day (a call shows a score of items; copying and serialising each one's dict was
+        a fifth of the call)."""
+        if self.snapshot is None:
+            return self.items()
+        today, days = self.moment.today, self.moment.stale_after_days
+        return {
+            need: self.snapshot.shown_json(listed, self.principal, today, days)
+            for need, listed in self.chosen.items()
+        }
 
 
 async def support_for_needs(
@@ -171,36 +176,16 @@ async def support_for_needs(
     northing: float,
     needs: Sequence[str],
     moment: Moment,
-) -> dict[str, list[dict[str, Any]]]:
-    """Each need's listed items as this principal may see them, with how each is listed."""
-    snapshot, chosen = await _listed(index, connect, principal, easting, northing, needs, moment.at)
-    if snapshot is not None:  # ids, their rows held by the snapshot
-        rows = snapshot.rows
-        chosen = {
-            need: [
-                (rows[asset], distance_m, state, how) for asset, distance_m, state, how in listed
-            ]
-            for need, listed in chosen.items()
-        }
-    return _items(chosen, principal, moment)
-
-
-async def support_for_needs_json(
-    index: AssetIndex | None,
-    connect: Connect,
-    principal: Principal,
-    easting: float,
-    northing: float,
-    needs: Sequence[str],
-    moment: Moment,
-) -> Mapping[str, Sequence[dict[str, Any] | orjson.Fragment]]:
-    """`support_for_needs` to be rendered as JSON: from the index, each item spliced from its
-    JSON kept for the day (a call shows a score of items; copying and serialising each one's
-    dict was a fifth of the call)."""
-    snapshot, chosen = await _listed(index, connect, principal, easting, northing, needs, moment.at)
-    if snapshot is None:
-        return _items(chosen, principal, moment)
-    today, days = moment.today, moment.stale_after_days
-    return {
-        need: snapshot.shown_json(listed, principal, today, days) for need, listed in chosen.items()
-    }
+) -> Support:
+    """Each need's listed assets as this principal may see them, with how each is listed: from
+    the asset index when it is current, else from PostGIS."""
+    snapshot = index.current() if index is not None else None
+    chosen: Mapping[str, Sequence[tuple[Any, float, OpeningState, str]]]
+    if snapshot is not None:
+        chosen = await _from_index(
+            snapshot, connect, principal, easting, northing, needs, moment.at
+        )
+    else:
+        async with connect() as conn:
+            chosen = await _from_database(conn, principal, easting, northing, needs, moment.at)
+    return Support(chosen, snapshot, principal, moment)

@@ -217,11 +217,12 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     if found.place is None:
         return context
     moment = _moment(at_text)
-    chosen = await support_for_needs(
+    support = await support_for_needs(
         request.app.state.asset_index, lambda: contextlib.nullcontext(services.conn),
         services.principal, found.place.easting, found.place.northing, needs,
         Moment(moment, moment.date(), services.stale_after_days),
     )  # fmt: skip
+    chosen = support.items()
     labels = {c["code"]: c["label"] for c in categories}
     answer_needs = []
     points = []

@@ -29,7 +29,7 @@ from app.formats import csv_text
 from app.geo import clusters
 from app.geo.areas import resolve_layer
 from app.geo.assets import AssetFilter
-from app.geo.caller import Moment, support_for_needs_json
+from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.hours import LONDON, london_today
 from app.geo.nearest import nearest
@@ -74,11 +74,11 @@ async def caller(request: Request) -> JSON:
     needs = await needs_of(query.needs, taxonomy)
     moment = Moment(at_of(query) or datetime.now(LONDON), london_today(), _stale_days(request))
     areas = await geography.areas_at(place)
-    items = await support_for_needs_json(
+    support = await support_for_needs(
         request.app.state.asset_index, lambda: queued_connection(request), principal,
         place.easting, place.northing, needs, moment,
     )  # fmt: skip
-    labels = await taxonomy.labels()
+    items, labels = support.json(), await taxonomy.labels()
     return JSON(
         {
             **place.describe(),
