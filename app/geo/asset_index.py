@@ -101,23 +101,27 @@ class _Assets:
     tiers: np.ndarray  # index into TIERS
     orgs: np.ndarray
     hours: np.ndarray  # index into Snapshot.hours
+    # by view (tiers seen, own organisation): as an array, and as bytes
     _visible: dict[tuple[tuple[str, ...], int], np.ndarray] = field(default_factory=dict)
-
     _visible_bytes: dict[tuple[tuple[str, ...], int], bytes] = field(default_factory=dict)
 
     def visible(self, principal: Principal) -> np.ndarray:
         """Which of these the principal may see (app.visibility), worked out once per view."""
-        key = (principal.tiers, principal.organisation_id or NO_ORGANISATION)
+        key = _view(principal)
         if key not in self._visible:
             self._visible[key] = can_see_each(principal, self.tiers, self.orgs, TIERS)
         return self._visible[key]
 
     def visible_bytes(self, principal: Principal) -> bytes:
         """`visible` as bytes (1: may see), for looking up one at a time from Python."""
-        key = (principal.tiers, principal.organisation_id or NO_ORGANISATION)
+        key = _view(principal)
         if key not in self._visible_bytes:
             self._visible_bytes[key] = self.visible(principal).tobytes()
         return self._visible_bytes[key]
+
+
+def _view(principal: Principal) -> tuple[tuple[str, ...], int]:
+    return principal.tiers, principal.organisation_id or NO_ORGANISATION
 
 
 @dataclass
