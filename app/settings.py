@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -112,6 +113,21 @@ class Settings(BaseSettings):
     session_hours: float = Field(8, gt=0, description="How long a page sign-in lasts.")
     secure_cookies: bool = Field(
         False, description="Mark the sign-in cookie Secure (set it when TLS ends at a proxy)."
+    )
+
+    # --- outgoing mail ------------------------------------------------------------------------
+    smtp_host: str | None = Field(
+        None, description="SMTP server for outgoing mail; unset means mail is off (said plainly)."
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port (587 for STARTTLS, 465 SSL).")
+    smtp_tls: Literal["none", "starttls", "ssl"] = Field(
+        "none", description="How to secure the SMTP connection."
+    )
+    smtp_user: str | None = Field(None, description="SMTP login, when the server needs one.")
+    smtp_password: str | None = Field(None, description="SMTP password (a secret).")
+    smtp_timeout_s: float = Field(10.0, gt=0, description="Give up on the SMTP server after this.")
+    mail_from: str = Field(
+        "assetmap@localhost", description="The sender address of every message the service sends."
     )
 
 
