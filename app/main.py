@@ -23,6 +23,8 @@ from app.geo.geography import Geography
 from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
 from app.logs import RequestIdMiddleware, configure_logging
 from app.pages.geodata import MapData
+from app.referrals.crypto import ClientCipher
+from app.referrals.retention import erase_daily
 from app.responses import JSON
 from app.routers import (
     areas,
@@ -35,6 +37,7 @@ from app.routers import (
     oruk,
     pages,
     queries,
+    referrals,
     submissions,
 )
 from app.security import SecurityHeadersMiddleware, tile_origin
@@ -73,6 +76,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except Exception:  # the database may be down at start; the refresher keeps trying
         log.warning("boundary index not loaded at start-up; lookups use PostGIS until it is")
     index.start()
+    eraser = asyncio.create_task(erase_daily(engine, settings))
     app.state.asset_index = None
     if settings.asset_index:
         asset_index = AssetIndex(
@@ -84,6 +88,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        eraser.cancel()
         if app.state.asset_index is not None:
             await app.state.asset_index.stop()
         await index.stop()
@@ -104,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={500: {"model": ErrorBody, "description": "Internal error (logged)."}},
     )
     app.state.settings = settings
+    # here, not at start-up: production without its key refuses before it serves anything
+    app.state.client_cipher = ClientCipher.from_settings(settings)
     # Added last = runs first: request id, then headers, then the limits.
     app.add_middleware(
         RateLimitMiddleware,
@@ -132,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(areas.router)
     app.include_router(assets.router)
     app.include_router(submissions.router)
+    app.include_router(referrals.router)
     app.include_router(imports.router)
     app.include_router(exports.router)
     app.include_router(ogc.router)
