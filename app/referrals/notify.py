@@ -3,7 +3,7 @@
 A new referral tells the receiving organisation's editors (the e-mail on their keys; if none
 has one, the asset's own e-mail address); a decision tells the sender and their hub's other
 workers. Mail goes after the change is committed, off the request; a failure is logged without
-recipients, and mail being off is said once in the log.
+recipients, and mail being off is logged (info) rather than pretended.
 """
 
 from __future__ import annotations
