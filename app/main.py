@@ -37,6 +37,7 @@ from app.routers import (
     oruk,
     pages,
     queries,
+    referral_pages,
     referrals,
     submissions,
 )
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc.router)
     app.include_router(oruk.router)
     app.include_router(pages.router)
+    app.include_router(referral_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
     return app
