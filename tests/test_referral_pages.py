@@ -156,3 +156,32 @@ def test_a_stranger_sees_no_such_referral(
     expect(other.page.locator("h1")).to_have_text("Not found")
     assert "Rosalind" not in other.page.content()
     other.page.context.close()
+
+
+def test_a_planner_sees_counts_and_reasons_never_a_name(
+    people: dict[str, str], larder: dict[str, Any], keys: dict[str, str], client: TestClient,
+    base: str, browser: Browser, tmp_path: Path,
+) -> None:  # fmt: skip
+    made = client.post(
+        "/api/referrals",
+        json={"asset_id": larder["id"], "need": "food_bank", "consent": True,
+              "neighbourhood": "N01",
+              "client": {"name": "Ursula Counted", "contact": "u@example.org"}},
+        headers={"X-API-Key": people["desk"]},
+    ).json()  # fmt: skip
+    client.post(
+        f"/api/referrals/{made['id']}/decision",
+        json={"decision": "declined", "reason": "Outside the area we serve"},
+        headers={"X-API-Key": people["larder"]},
+    )
+    planner = open_page(browser, base, "/referrals", "desktop")
+    page = planner.page
+    sign_in(page, "Hub worker or editor key", keys["planner"])
+    need_table = page.locator("table.report", has_text="By need")
+    expect(need_table.locator("tr", has_text="Food bank")).to_be_visible()
+    expect(page.locator("table.reasons")).to_contain_text("Outside the area we serve")
+    expect(page.locator("p.share")).to_contain_text("declined")
+    assert "Ursula" not in page.content() and "u@example.org" not in page.content()
+    assert planner.problems == []
+    shot(page, "referral-report", tmp_path)
+    page.context.close()

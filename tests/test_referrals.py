@@ -272,3 +272,37 @@ def test_development_keeps_one_generated_key(settings: Settings, tmp_path: Any) 
     sealed = ClientCipher.from_settings(dev).seal({"name": "x"})
     assert ClientCipher.from_settings(dev).open(sealed) == {"name": "x"}
     assert (tmp_path / "k").stat().st_mode & 0o077 == 0  # readable by its owner only
+
+
+def test_planners_count_by_need_neighbourhood_and_outcome_with_the_share_declined(
+    client: TestClient, people: dict[str, str], asset: dict[str, Any]
+) -> None:
+    before = client.get("/api/referrals/report", headers=auth(people["planner"])).json()
+    made = [
+        send(client, people["north_1"], asset["id"], neighbourhood="N99", need=need).json()["id"]
+        for need in ("food_bank", "food_bank", "advice")
+    ]
+    editor = auth(people["editor"])
+    decisions = [{"decision": "declined", "reason": "No capacity this month"},
+                 {"decision": "declined", "reason": "no capacity this month "},
+                 {"decision": "accepted"}]  # fmt: skip
+    for referral, decision in zip(made, decisions, strict=True):
+        response = client.post(f"/api/referrals/{referral}/decision", json=decision, headers=editor)
+        assert response.status_code == 200
+    report = client.get("/api/referrals/report", headers=auth(people["admin"])).json()
+    assert report["total"] == before["total"] + 3
+    assert report["by_outcome"]["declined"] == before["by_outcome"]["declined"] + 2
+    [n99] = [n for n in report["by_neighbourhood"] if n["code"] == "N99"]
+    assert (n99["total"], n99["declined"], n99["accepted"]) == (3, 2, 1)
+    assert n99["declined_share"] == round(2 / 3, 3)
+    food = next(n for n in report["by_need"] if n["code"] == "food_bank")
+    assert food["name"] == "Food bank" and food["declined"] >= 2
+    reasons = {r["reason"].strip().lower(): r["count"] for r in report["decline_reasons"]}
+    assert reasons["no capacity this month"] >= 2  # told apart from case and spaces: one reason
+    assert CLIENT["name"] not in str(report) and "Zebedee" not in str(report)
+    for who, status in (("hub_worker", 403), ("editor", 403)):
+        assert client.get("/api/referrals/report", headers=auth(people[who])).status_code == status
+    assert client.get("/api/referrals/report").status_code == 401
+    bad = client.get("/api/referrals/report?since=2026-02-01&until=2026-01-01",
+                     headers=auth(people["planner"]))  # fmt: skip
+    assert bad.status_code == 422

@@ -4,6 +4,7 @@ referral with the client's details and the decision form. The same functions as 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -13,11 +14,13 @@ from sqlalchemy import select
 
 from app.auth import PrincipalDep
 from app.errors import AppError, NotFound
+from app.geo.hours import london_today
 from app.models import Asset
 from app.pages.templating import page
 from app.principal import Principal
 from app.referrals import flow, notify
 from app.referrals.flow import STATUSES, DecisionIn, ReferralIn
+from app.referrals.report import referral_report
 from app.routers.pages import same_origin
 from app.routers.referrals import base_url
 from app.visibility import can_see
@@ -54,16 +57,21 @@ async def referrals_page(request: Request, principal: PrincipalDep) -> HTMLRespo
     status = status if status in STATUSES else ""
     items: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
+    report: dict[str, Any] | None = None
     if principal.role != "anonymous":
         async with request.app.state.sessions() as session:
             counts = await flow.counts(session, principal)
             if flow.sees_contents(principal):
                 found = await flow.listing(session, principal, status or None)
                 items = [flow.as_item(r, a, o, principal) for r, a, o in found]
+            else:
+                today = london_today()
+                conn = await session.connection()
+                report = await referral_report(conn, today - timedelta(days=365), today)
     return page(
         request, "referrals.html", principal,
-        **await _context(request, items=items, counts=counts, status=status,
-                   message=_signin_message(request)),
+        **await _context(request, items=items, counts=counts, status=status, report=report,
+                         message=_signin_message(request)),
     )  # fmt: skip
 
 

@@ -3,20 +3,24 @@ editors), the status for the sender's hub; counts for admins and planners."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from app.auth import PrincipalDep, require
-from app.errors import ErrorBody, Unauthorized
+from app.errors import ErrorBody, InvalidInput, Unauthorized
+from app.geo.hours import london_today
 from app.principal import Principal
 from app.referrals import flow, notify
 from app.referrals.flow import DecisionIn, ReferralIn, Status
+from app.referrals.report import referral_report
 from app.responses import JSON
 
 router = APIRouter(prefix="/api/referrals", tags=["referrals"])
 
 HubWorker = Annotated[Principal, Depends(require("hub_worker"))]
+Counter = Annotated[Principal, Depends(require("planner", "admin"))]
 Reader = Annotated[Principal, Depends(require("hub_worker", "editor", "admin", "planner"))]
 ReferralId = Annotated[int, Path(ge=1, le=2**62)]
 
@@ -64,7 +68,7 @@ async def send(request: Request, body: ReferralIn, principal: HubWorker) -> JSON
     summary="Referrals: the inbox (editors), those sent (hub workers), counts (admins, planners)",
     description="Items never carry the client's details (open one for those). Admins and "
     "planners get counts only.",
-    responses=_errors(401, 403),
+    responses=_errors(401, 403, 422),
 )
 async def listing(
     request: Request,
@@ -81,9 +85,34 @@ async def listing(
 
 
 @router.get(
+    "/report",
+    summary="Referral counts by need, neighbourhood and outcome, the share declined and why "
+    "(planners, admins)",
+    description="No personal data: the first measure of unmet need beside the supply. "
+    "`since` and `until` are dates (inclusive); by default the last 365 days.",
+    responses=_errors(401, 403, 422),
+)
+async def report(
+    request: Request,
+    principal: Counter,
+    since: Annotated[date | None, Query(description="From this date (YYYY-MM-DD)")] = None,
+    until: Annotated[date | None, Query(description="To this date, inclusive")] = None,
+) -> JSON:
+    for given in (since, until):
+        if given is not None and not 2000 <= given.year <= 2100:
+            raise InvalidInput("since and until are dates between 2000 and 2100.")
+    until = until or london_today()
+    since = since or until - timedelta(days=365)
+    if since > until:
+        raise InvalidInput("since is after until: swap them.")
+    async with request.app.state.engine.connect() as conn:
+        return JSON(await referral_report(conn, since, until))
+
+
+@router.get(
     "/{referral_id}",
     summary="One referral with the client's details (the read is audited)",
-    responses=_errors(401, 404),
+    responses=_errors(401, 404, 422),
 )
 async def one(request: Request, referral_id: ReferralId, principal: Holder) -> JSON:
     state = request.app.state
