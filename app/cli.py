@@ -380,7 +380,11 @@ def serve(
 
     import uvicorn
 
+    from app.referrals.crypto import BadKey, ClientCipher, MissingKey
+
     settings = get_settings()
+    with _exit_on(MissingKey, BadKey):  # say why in one line, before any worker starts
+        ClientCipher.from_settings(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -267,6 +267,29 @@ def test_production_refuses_to_start_without_a_key(settings: Settings) -> None:
         create_app(production)
 
 
+def test_make_run_in_production_without_a_key_stops_and_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.settings import get_settings
+
+    monkeypatch.setenv("ASSETMAP_ENV", "production")
+    monkeypatch.delenv("ASSETMAP_REFERRAL_KEY", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["serve", "--port", "1"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "ASSETMAP_REFERRAL_KEY is not set" in result.output
+    bad = CliRunner().invoke(cli, ["serve"], env={"ASSETMAP_REFERRAL_KEY": "not-a-key"})
+    get_settings.cache_clear()
+    assert bad.exit_code == 1 and "not a Fernet key" in bad.output
+    assert "not-a-key" not in bad.output
+
+
 def test_development_keeps_one_generated_key(settings: Settings, tmp_path: Any) -> None:
     dev = settings.model_copy(update={"referral_key": None, "referral_key_file": tmp_path / "k"})
     sealed = ClientCipher.from_settings(dev).seal({"name": "x"})

@@ -18,11 +18,11 @@ from app.geo.hours import london_today
 from app.models import Asset
 from app.pages.templating import page
 from app.principal import Principal
-from app.referrals import flow, notify
+from app.referrals import flow
 from app.referrals.flow import STATUSES, DecisionIn, ReferralIn
 from app.referrals.report import referral_report
 from app.routers.pages import same_origin
-from app.routers.referrals import base_url
+from app.routers.referrals import decide_and_tell, send_and_tell
 from app.visibility import can_see
 
 router = APIRouter(include_in_schema=False)
@@ -130,12 +130,8 @@ async def send_from_page(request: Request, principal: PrincipalDep) -> Response:
                 consent=raw.get("consent") == "yes",
                 neighbourhood=raw.get("neighbourhood") or None,
             )  # fmt: skip
-            state = request.app.state
-            async with state.sessions.begin() as session:
-                referral = await flow.send(session, body, principal, state.client_cipher)
-                mails = await notify.new_referral_mail(session, referral, base_url(request))
-            notify.dispatch(state.settings, mails)
-            return RedirectResponse(f"/referrals/{referral.id}?done=sent", status_code=303)
+            made = await send_and_tell(request, body, principal)
+            return RedirectResponse(f"/referrals/{made['id']}?done=sent", status_code=303)
         except ValidationError as exc:
             errors = [_field_error(e) for e in exc.errors()]
         except AppError as exc:
@@ -197,9 +193,5 @@ async def decide_from_page(
         body = DecisionIn.model_validate({"decision": decision, "reason": reason})
     except ValidationError:
         return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
-    state = request.app.state
-    async with state.sessions.begin() as session:
-        referral = await flow.decide(session, referral_id, body, principal)
-        mails = await notify.decision_mail(session, referral, base_url(request))
-    notify.dispatch(state.settings, mails)
+    await decide_and_tell(request, referral_id, body, principal)
     return RedirectResponse(f"/referrals/{referral_id}?done={decision}", status_code=303)

@@ -53,14 +53,18 @@ def base_url(request: Request) -> str:
     responses=_errors(401, 403, 404, 422),
 )
 async def send(request: Request, body: ReferralIn, principal: HubWorker) -> JSON:
+    return JSON(await send_and_tell(request, body, principal), status_code=201)
+
+
+async def send_and_tell(request: Request, body: ReferralIn, principal: Principal) -> dict[str, Any]:
+    """Send (one transaction), then tell the receiving editors by e-mail (after the commit)."""
     state = request.app.state
     async with state.sessions.begin() as session:
         referral = await flow.send(session, body, principal, state.client_cipher)
-        names = await flow.named(session, referral)
+        item = flow.as_item(referral, *await flow.named(session, referral), principal)
         mails = await notify.new_referral_mail(session, referral, base_url(request))
-        item = flow.as_item(referral, *names, principal)
     notify.dispatch(state.settings, mails)
-    return JSON(item, status_code=201)
+    return item
 
 
 @router.get(
@@ -132,10 +136,17 @@ async def one(request: Request, referral_id: ReferralId, principal: Holder) -> J
 async def decision(
     request: Request, referral_id: ReferralId, body: DecisionIn, principal: Holder
 ) -> JSON:
+    return JSON(await decide_and_tell(request, referral_id, body, principal))
+
+
+async def decide_and_tell(
+    request: Request, referral_id: int, body: DecisionIn, principal: Principal
+) -> dict[str, Any]:
+    """Decide (one transaction), then tell the sender's hub by e-mail (after the commit)."""
     state = request.app.state
     async with state.sessions.begin() as session:
         referral = await flow.decide(session, referral_id, body, principal)
         item = flow.as_item(referral, *await flow.named(session, referral), principal)
         mails = await notify.decision_mail(session, referral, base_url(request))
     notify.dispatch(state.settings, mails)
-    return JSON(item)
+    return item
