@@ -163,7 +163,7 @@ def test_a_planner_sees_counts_and_reasons_never_a_name(
     people: dict[str, str], larder: dict[str, Any], keys: dict[str, str], client: TestClient,
     base: str, browser: Browser, tmp_path: Path,
 ) -> None:  # fmt: skip
-    made = api_referral(client, people, larder, "Ursula Counted", neighbourhood="N01")
+    made = api_referral(client, people, larder, "Ursula Counted", neighbourhood="U38221")
     client.post(
         f"/api/referrals/{made['id']}/decision",
         json={"decision": "declined", "reason": "Outside the area we serve"},

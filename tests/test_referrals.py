@@ -302,7 +302,7 @@ def test_planners_count_by_need_neighbourhood_and_outcome_with_the_share_decline
 ) -> None:
     before = client.get("/api/referrals/report", headers=auth(people["planner"])).json()
     made = [
-        send(client, people["north_1"], asset["id"], neighbourhood="N99", need=need).json()["id"]
+        send(client, people["north_1"], asset["id"], neighbourhood="U06092", need=need).json()["id"]
         for need in ("food_bank", "food_bank", "advice")
     ]
     editor = auth(people["editor"])
@@ -315,9 +315,10 @@ def test_planners_count_by_need_neighbourhood_and_outcome_with_the_share_decline
     report = client.get("/api/referrals/report", headers=auth(people["admin"])).json()
     assert report["total"] == before["total"] + 3
     assert report["by_outcome"]["declined"] == before["by_outcome"]["declined"] + 2
-    [n99] = [n for n in report["by_neighbourhood"] if n["code"] == "N99"]
-    assert (n99["total"], n99["declined"], n99["accepted"]) == (3, 2, 1)
-    assert n99["declined_share"] == round(2 / 3, 3)
+    [greenwood] = [n for n in report["by_neighbourhood"] if n["code"] == "U06092"]
+    assert greenwood["name"] == "Greenwood PCN"
+    assert (greenwood["total"], greenwood["declined"], greenwood["accepted"]) == (3, 2, 1)
+    assert greenwood["declined_share"] == round(2 / 3, 3)
     food = next(n for n in report["by_need"] if n["code"] == "food_bank")
     assert food["name"] == "Food bank" and food["declined"] >= 2
     reasons = {r["reason"].strip().lower(): r["count"] for r in report["decline_reasons"]}
@@ -326,6 +327,8 @@ def test_planners_count_by_need_neighbourhood_and_outcome_with_the_share_decline
     for who, status in (("hub_worker", 403), ("editor", 403)):
         assert client.get("/api/referrals/report", headers=auth(people[who])).status_code == status
     assert client.get("/api/referrals/report").status_code == 401
+    unknown = send(client, people["north_1"], asset["id"], neighbourhood="X00000")
+    assert unknown.status_code == 422 and "neighbourhood" in unknown.json()["detail"]
     bad = client.get("/api/referrals/report?since=2026-02-01&until=2026-01-01",
                      headers=auth(people["planner"]))  # fmt: skip
     assert bad.status_code == 422

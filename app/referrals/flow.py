@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, InvalidInput, NotFound
@@ -127,8 +127,12 @@ async def send(
             code="unknown_category",
         )
     neighbourhood = body.neighbourhood.strip() if body.neighbourhood else None
-    if neighbourhood and not _CODE.match(neighbourhood):
-        raise InvalidInput("neighbourhood: give a neighbourhood code, e.g. N01")
+    if neighbourhood and not await _is_neighbourhood(session, neighbourhood):
+        raise InvalidInput(
+            "neighbourhood: not a code of the current neighbourhood layer "
+            "(GET /api/areas/neighbourhood lists them); leave it out if unknown.",
+            code="unknown_area",
+        )
     details = {**body.client.model_dump(), "notes": body.notes}
     referral = Referral(
         asset_id=asset.id,
@@ -150,6 +154,16 @@ async def send(
     )  # fmt: skip
     await session.refresh(referral)
     return referral
+
+
+_NEIGHBOURHOOD = text(
+    "SELECT 1 FROM area a JOIN layer l ON l.id = a.layer_id "
+    "WHERE l.name = 'neighbourhood' AND l.is_current AND a.code = :code"
+)
+
+
+async def _is_neighbourhood(session: AsyncSession, code: str) -> bool:
+    return bool(_CODE.match(code)) and await session.scalar(_NEIGHBOURHOOD, {"code": code}) == 1
 
 
 async def find(session: AsyncSession, referral_id: int, principal: Principal) -> Referral:
