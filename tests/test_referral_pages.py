@@ -136,8 +136,12 @@ def test_a_decline_needs_a_reason_and_the_reason_reaches_the_hub(
     sign_in(page, "Hub worker or editor key", people["larder"])
     page.get_by_role("button", name="Decline").click()
     expect(page.get_by_role("alert")).to_contain_text("Say why")
-    page.get_by_label("Why you cannot help").fill("No capacity at the moment")
-    page.get_by_role("button", name="Decline").click()
+    # by keyboard: type the reason, Tab to the button, Enter
+    page.get_by_label("Why you cannot help").focus()
+    page.keyboard.type("No capacity at the moment")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Decline"
+    page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Declined")
     page.context.close()
 
