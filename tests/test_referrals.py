@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from app.referrals.crypto import ClientCipher
+from app.referrals.schemas import ReferralDetail, ReferralItem, ReferralList, ReferralReport
 from app.settings import Settings
 from tests.conftest import auth
 from tests.referral_helpers import (
@@ -111,6 +112,10 @@ def test_the_whole_flow_sent_accepted_completed(
 
     opened = client.get(f"/api/referrals/{made['id']}", headers=auth(people["editor"])).json()
     assert opened["client"] == CLIENT
+    # the answers are what the OpenAPI document says
+    ReferralItem.model_validate(made)
+    ReferralList.model_validate(inbox)
+    ReferralDetail.model_validate(opened)
     assert opened["notes"] == "Zebedee has two children; call after 4pm"
 
     url = f"/api/referrals/{made['id']}/decision"
@@ -313,6 +318,7 @@ def test_planners_count_by_need_neighbourhood_and_outcome_with_the_share_decline
         response = client.post(f"/api/referrals/{referral}/decision", json=decision, headers=editor)
         assert response.status_code == 200
     report = client.get("/api/referrals/report", headers=auth(people["admin"])).json()
+    ReferralReport.model_validate(report)
     assert report["total"] == before["total"] + 3
     assert report["by_outcome"]["declined"] == before["by_outcome"]["declined"] + 2
     [greenwood] = [n for n in report["by_neighbourhood"] if n["code"] == "U06092"]

@@ -15,6 +15,7 @@ from app.principal import Principal
 from app.referrals import flow, notify
 from app.referrals.flow import DecisionIn, ReferralIn, Status
 from app.referrals.report import referral_report
+from app.referrals.schemas import ReferralDetail, ReferralItem, ReferralList, ReferralReport
 from app.responses import JSON
 
 router = APIRouter(prefix="/api/referrals", tags=["referrals"])
@@ -46,6 +47,7 @@ def base_url(request: Request) -> str:
 @router.post(
     "",
     status_code=201,
+    response_model=ReferralItem,
     summary="Send a referral, with the client's consent (hub worker)",
     description="The client's details are encrypted at rest and erased after the referral "
     "closes. Without `consent: true` nothing is stored (422 `consent_required`); an asset that "
@@ -69,6 +71,7 @@ async def send_and_tell(request: Request, body: ReferralIn, principal: Principal
 
 @router.get(
     "",
+    response_model=ReferralList,
     summary="Referrals: the inbox (editors), those sent (hub workers), counts (admins, planners)",
     description="Items never carry the client's details (open one for those). Admins and "
     "planners get counts only.",
@@ -90,6 +93,7 @@ async def listing(
 
 @router.get(
     "/report",
+    response_model=ReferralReport,
     summary="Referral counts by need, neighbourhood and outcome, the share declined and why "
     "(planners, admins)",
     description="No personal data: the first measure of unmet need beside the supply. "
@@ -115,6 +119,7 @@ async def report(
 
 @router.get(
     "/{referral_id}",
+    response_model=ReferralDetail,
     summary="One referral with the client's details (the read is audited)",
     responses=_errors(401, 404, 422),
 )
@@ -130,6 +135,7 @@ async def one(request: Request, referral_id: ReferralId, principal: Holder) -> J
 
 @router.post(
     "/{referral_id}/decision",
+    response_model=ReferralItem,
     summary="Accept, decline (with a reason) or complete a referral (receiving editors)",
     responses=_errors(401, 404, 409, 422),
 )
