@@ -3,6 +3,7 @@ encryption at rest, audit of every read of the client's details, and counts for 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -338,3 +339,17 @@ def test_planners_count_by_need_neighbourhood_and_outcome_with_the_share_decline
     bad = client.get("/api/referrals/report?since=2026-02-01&until=2026-01-01",
                      headers=auth(people["planner"]))  # fmt: skip
     assert bad.status_code == 422
+
+
+def test_development_without_a_writable_key_file_says_where_to_put_one(
+    settings: Settings, tmp_path: Any
+) -> None:
+    from app.referrals.crypto import MissingKey
+
+    (tmp_path / "ro").mkdir(mode=0o500)
+    unwritable = tmp_path / "ro" / "sub" / "k"
+    dev = settings.model_copy(update={"referral_key": None, "referral_key_file": unwritable})
+    if os.geteuid() == 0:  # root writes anywhere: make the folder a file instead
+        (tmp_path / "ro" / "sub").write_text("")
+    with pytest.raises(MissingKey, match="ASSETMAP_REFERRAL_KEY_FILE"):
+        ClientCipher.from_settings(dev)

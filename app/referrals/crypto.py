@@ -18,11 +18,12 @@ from app.settings import Settings
 
 
 class MissingKey(RuntimeError):
-    """Production without ASSETMAP_REFERRAL_KEY."""
+    """Production without ASSETMAP_REFERRAL_KEY (or development unable to keep one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, detail: str | None = None) -> None:
         super().__init__(
-            "ASSETMAP_REFERRAL_KEY is not set: in production the referral key must come from "
+            detail
+            or "ASSETMAP_REFERRAL_KEY is not set: in production the referral key must come from "
             "settings (make one with: python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())'), kept secret and backed up apart from the "
             "database"
@@ -63,7 +64,14 @@ class ClientCipher:
         if not configured:
             if settings.environment == "production":
                 raise MissingKey()
-            configured = _development_key(settings.referral_key_file)
+            try:
+                configured = _development_key(settings.referral_key_file)
+            except OSError as error:
+                raise MissingKey(
+                    f"cannot keep the development referral key in {settings.referral_key_file} "
+                    f"({type(error).__name__}): set ASSETMAP_REFERRAL_KEY_FILE to a writable "
+                    "place, or ASSETMAP_REFERRAL_KEY"
+                ) from None
         try:
             keys = [Fernet(k.strip()) for k in configured.split(",") if k.strip()]
         except ValueError:
