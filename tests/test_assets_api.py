@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from shapely.geometry import Point, shape
 
 from tests.conftest import auth
 
@@ -275,6 +276,36 @@ def test_a_drawn_service_area_must_be_a_valid_2d_polygon(
         json={**base, "service_area": {"type": "Polygon", "coordinates": [three_d]}},
     )
     assert flat.status_code == 422 and "3-D" in flat.json()["detail"]
+
+
+def test_a_small_drawn_area_is_published_as_the_lsoas_it_touches(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """A 40 m box drawn round a home: the public sees (and searches by) the LSOA round it; the
+    organisation's editor, admins and professionals see what was drawn."""
+    box = [[-1.6345, 53.7141], [-1.6339, 53.7141], [-1.6339, 53.7145], [-1.6345, 53.7145],
+           [-1.6345, 53.7141]]  # fmt: skip
+    body = {"name": "Example Yard Helpers (synthetic)", "category": "mutual_aid_group",
+            "service_area": {"type": "Polygon", "coordinates": [box]},
+            "synthetic": True}  # fmt: skip
+    created = client.post("/api/assets", json=body, headers=auth(keys["editor"]))
+    assert created.status_code == 201, created.text
+    asset_id = created.json()["id"]
+    assert created.json()["service_area"]["coordinates"] == [[box]]
+    drawn = shape(created.json()["service_area"])
+    public = client.get(f"/api/assets/{asset_id}").json()
+    published = shape(public["service_area"])
+    assert published.contains(drawn) and published.area > 100 * drawn.area
+    assert not drawn.buffer(0.002).contains(Point(public["lon"], public["lat"]))
+    for key in ("editor_b", "hub_worker", "admin"):
+        seen = client.get(f"/api/assets/{asset_id}", headers=auth(keys[key])).json()
+        assert (shape(seen["service_area"]) == drawn) is (key != "editor_b"), key
+    # 300 m from the box, inside the same LSOA: searched by the public area, so 0 m away
+    near = client.get(
+        "/api/assets/nearest",
+        params={"lat": 53.7141, "lon": -1.6300, "category": "mutual_aid_group", "limit": 50},
+    ).json()["items"]
+    assert next(i for i in near if i["id"] == asset_id)["distance_m"] == 0
 
 
 def test_categories_are_a_table_with_labels(client: TestClient) -> None:
