@@ -4,6 +4,8 @@ now a clear 4xx that says what to fix (or, for a database that is starting up, a
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 from typing import Any
 
@@ -102,3 +104,44 @@ def test_a_database_starting_up_or_shutting_down_is_unavailable(
     response = asyncio.run(handler(Request(scope), error))
     assert response.status_code == 503
     assert json.loads(response.body)["code"] == "database_unavailable"
+
+
+FORMULA_NAME = '=HYPERLINK("http://evil.example","x") (synthetic)'
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    return [row for row in csv.reader(io.StringIO(text)) if row and not row[0].startswith("#")]
+
+
+def test_every_csv_answer_escapes_spreadsheet_formulas(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    body = {"name": FORMULA_NAME, "category": "advice", "postcode": "WF17 5DA",
+            "description": "@SUM(1+1)", "eligibility": "-2+3", "synthetic": True}  # fmt: skip
+    created = client.post("/api/assets", json=body, headers=auth(keys["admin"]))
+    assert created.status_code == 201, created.text
+    answers = {
+        "list": client.get("/api/assets", params={"format": "csv", "q": "HYPERLINK"}),
+        "area": client.get(
+            "/api/areas/ward/E05001390/assets", params={"format": "csv", "limit": 1000}
+        ),
+        "export": client.get("/api/exports/assets", params={"format": "csv"}),
+    }
+    for label, response in answers.items():
+        assert response.status_code == 200, (label, response.text[:200])
+        rows = _csv_rows(response.text)
+        header = rows[0]
+        mine = next(r for r in rows[1:] if FORMULA_NAME in r[header.index("name")])
+        assert mine[header.index("name")] == "'" + FORMULA_NAME, label
+        assert mine[header.index("description")] == "'@SUM(1+1)", label
+        assert mine[header.index("eligibility")] == "'-2+3", label
+        lon = mine[header.index("lon")]
+        assert lon.startswith("-1.") and float(lon) < 0, (label, lon)  # numbers stay numbers
+    lookup = client.post(
+        "/api/lookup/bulk",
+        content=b'id,lat,lon\n=1+2,53.648,-1.781\n"@x",53.648,-1.781\n-7,53.648,-1.781\n',
+        headers={"content-type": "text/csv"},
+    )
+    assert lookup.status_code == 200, lookup.text
+    ids = [row[0] for row in _csv_rows(lookup.text)[1:]]
+    assert ids == ["'=1+2", "'@x", "-7"]
