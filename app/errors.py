@@ -148,6 +148,13 @@ async def _http_error(_: Request, exc: Exception) -> JSON:
     code = _HTTP_CODES.get(exc.status_code, "error")
     detail = str(exc.detail)
     if exc.status_code == 400 and "parsing the body" in detail:
+        if isinstance(exc.__cause__, RecursionError):
+            return error_response(
+                422,
+                "The body is nested too deeply to read (arrays or objects hundreds of levels "
+                "inside each other); send flatter JSON.",
+                "invalid_json",
+            )
         return error_response(
             422, "The body could not be parsed: send JSON in UTF-8.", "invalid_json"
         )

@@ -106,7 +106,10 @@ def test_delete_archives_and_history_keeps_every_change(
     client.patch(url, json={"phone": "01484 000 222", "version": 1}, headers=editor)  # refused
     assert client.get(f"{url}/history", headers=auth(keys["editor_b"])).status_code == 403
     assert client.get(f"{url}/history", headers=auth(keys["hub_worker"])).status_code == 403
-    archived = client.delete(url, headers=editor)
+    unsaid = client.delete(url, headers=editor)  # as PATCH: say which version you archive
+    assert unsaid.status_code == 428 and unsaid.json()["code"] == "version_required"
+    assert client.delete(url, headers={**editor, "If-Match": '"v1"'}).status_code == 412
+    archived = client.delete(url, headers={**editor, "If-Match": '"v2"'})
     assert archived.status_code == 200
     assert archived.json() == {"id": item["id"], "status": "archived", "version": 3}
     assert client.get(url).status_code == 404
@@ -116,7 +119,7 @@ def test_delete_archives_and_history_keeps_every_change(
     history = client.get(f"{url}/history", headers=editor).json()["items"]
     assert [(h["action"], h["outcome"]) for h in history] == [
         ("create", "done"), ("update", "done"), ("update", "version_conflict"),
-        ("archive", "done"),
+        ("archive", "stale_etag"), ("archive", "done"),
     ]  # fmt: skip
     assert all(h["who"] == "test editor" for h in history)
     assert history[1]["changes"]["phone"] == ["01484 223 344 ext. 2", "01484 000 111"]

@@ -7,6 +7,8 @@ import asyncio
 import csv
 import io
 import json
+import tempfile
+import zipfile
 from typing import Any
 
 import pytest
@@ -145,3 +147,48 @@ def test_every_csv_answer_escapes_spreadsheet_formulas(
     assert lookup.status_code == 200, lookup.text
     ids = [row[0] for row in _csv_rows(lookup.text)[1:]]
     assert ids == ["'=1+2", "'@x", "-7"]
+
+
+def test_simplify_nan_says_it_must_be_a_number(client: TestClient) -> None:
+    response = client.get("/api/areas/ward", params={"simplify": "nan"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "simplify: Input should be a finite number"
+
+
+def test_over_deep_json_says_so(client: TestClient) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    response = client.post(
+        "/api/assets", content=deep, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "nested too deeply" in response.json()["detail"]
+
+
+def test_a_nul_in_a_json_name_is_refused_not_stripped(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    body = {"name": "Example Nul\x00Desk (synthetic)", "category": "advice",
+            "postcode": "HD1 1AA", "synthetic": True}  # fmt: skip
+    response = client.post("/api/assets", json=body, headers=auth(keys["admin"]))
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith("name: ")
+    assert "control character (NUL)" in response.json()["detail"]
+    found = client.get("/api/assets", params={"q": "Example NulDesk"}).json()["items"]
+    assert found == []
+    lines = {**body, "name": "Example Tab\tDesk (synthetic)", "description": "One\nTwo"}
+    assert client.post("/api/assets", json=lines, headers=auth(keys["admin"])).status_code == 201
+
+
+def test_an_unreadable_zip_names_no_server_folder(client: TestClient, keys: dict[str, str]) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("inside/clubs.shp", b"not a shapefile at all")
+    files = {"file": ("clubs.zip", archive.getvalue(), "application/zip")}
+    response = client.post(
+        "/api/imports", files=files, data={"source": "test-zip"}, headers=auth(keys["admin"])
+    )
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert detail.startswith("clubs.zip could not be read"), detail
+    assert tempfile.gettempdir() not in detail and "/vsizip/" not in detail, detail
+    assert "'clubs.zip' not recognized" in detail, detail
