@@ -24,6 +24,7 @@ from app.geo.geography import Geography
 from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
 from app.logs import RequestIdMiddleware, configure_logging
 from app.pages.geodata import MapData
+from app.public_origin import public_origin
 from app.responses import JSON
 from app.routers import (
     areas,
@@ -122,6 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(PageCompressionMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        public_origin, base_url=settings.public_base_url, allowed_hosts=settings.allowed_hosts
+    )
     app.add_middleware(SecurityHeadersMiddleware, tile_origin=tile_origin(settings.tile_url))
     app.add_middleware(WritesMarkStale)
     app.add_middleware(RequestIdMiddleware)

@@ -113,6 +113,17 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         False, description="Mark the sign-in cookie Secure (set it when TLS ends at a proxy)."
     )
+    public_base_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^/?#\s]+/?$",
+        description="The service's public origin (https://assets.example.org): absolute links "
+        "(OGC, paging, ORUK) are built from it, never from the request's Host header.",
+    )
+    allowed_hosts: list[str] = Field(
+        ["localhost", "127.0.0.1", "[::1]", "testserver"],  # testserver: Starlette's test client
+        description="Host headers answered when public_base_url is not set (others: 400); "
+        '"*.example.org" allows subdomains, "*" any host. JSON list in the environment.',
+    )
 
 
 @lru_cache

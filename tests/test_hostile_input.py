@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 
+from app.main import create_app
+from app.settings import Settings
 from tests.conftest import auth
 
 # (path, query, the parameter the answer must name)
@@ -192,3 +194,24 @@ def test_an_unreadable_zip_names_no_server_folder(client: TestClient, keys: dict
     assert detail.startswith("clubs.zip could not be read"), detail
     assert tempfile.gettempdir() not in detail and "/vsizip/" not in detail, detail
     assert "'clubs.zip' not recognized" in detail, detail
+
+
+def test_a_forged_host_is_refused_or_never_reflected(
+    client: TestClient, settings: Settings
+) -> None:
+    forged = {"host": "forged-host.invalid"}
+    assert client.get("/ogc", headers=forged).status_code == 400  # not an allowed host
+    local = client.get("/ogc", headers={"host": "localhost:8118"})
+    assert local.status_code == 200 and "http://localhost:8118/ogc" in local.text
+    public = settings.model_copy(update={"public_base_url": "https://assets.example.org"})
+    with TestClient(create_app(public)) as behind_proxy:
+        for path, params in [
+            ("/ogc", {}),
+            ("/ogc/collections/assets/items", {"limit": 1}),
+            ("/api/assets", {"limit": 1}),
+            ("/oruk/", {}),
+        ]:
+            response = behind_proxy.get(path, params=params, headers=forged)
+            assert response.status_code == 200, (path, response.text[:200])
+            assert "forged-host" not in response.text, path
+            assert "https://assets.example.org/" in response.text, path
