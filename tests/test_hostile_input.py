@@ -9,13 +9,16 @@ import io
 import json
 import tempfile
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import auth
@@ -215,3 +218,42 @@ def test_a_forged_host_is_refused_or_never_reflected(
             assert response.status_code == 200, (path, response.text[:200])
             assert "forged-host" not in response.text, path
             assert "https://assets.example.org/" in response.text, path
+
+
+def test_a_place_beyond_kirklees_is_kept_with_a_warning(
+    client: TestClient, keys: dict[str, str], tmp_path: Path
+) -> None:
+    admin = auth(keys["admin"])
+    leeds = {"name": "Example Leeds Desk (synthetic)", "category": "advice", "lat": 53.80,
+             "lon": -1.55, "synthetic": True}  # fmt: skip
+    outside = client.post("/api/assets", json=leeds, headers=admin)
+    assert outside.status_code == 201, outside.text
+    assert outside.json()["warnings"] == [
+        "The place given lies outside Kirklees; check it, or keep it if the service crosses "
+        "the border."
+    ]
+    border = [[-1.60, 53.70], [-1.50, 53.70], [-1.50, 53.72], [-1.60, 53.72], [-1.60, 53.70]]
+    moved = client.patch(
+        f"/api/assets/{outside.json()['id']}",
+        json={"category": "mutual_aid_group", "service_area": {"type": "Polygon",
+              "coordinates": [border]}, "version": 1},
+        headers=admin,
+    )  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    assert "reaches beyond Kirklees" in moved.json()["warnings"][0]
+    inside = client.post("/api/assets", json={**leeds, "lat": 53.648, "lon": -1.781}, headers=admin)
+    assert inside.json()["warnings"] == []
+    rows = "source_ref,name,category,lat,lon,synthetic\n" + (
+        "k1,Example Huddersfield Room (synthetic),warm_space,53.648,-1.781,true\n"
+        "k2,Example Leeds Room (synthetic),warm_space,53.80,-1.55,true\n"
+    )
+    files = {"file": ("rooms.csv", rows.encode(), "text/csv")}
+    report = client.post("/api/imports", files=files, data={"source": "test-border"}, headers=admin)
+    assert report.status_code == 200 and report.json()["created"] == 2, report.text
+    assert report.json()["warnings"] == [
+        {"row": 3, "field": "lat", "reason": "lies outside Kirklees"}
+    ]
+    path = tmp_path / "rooms.csv"
+    path.write_text(rows.replace("k1", "c1").replace("k2", "c2"))
+    result = CliRunner().invoke(cli, ["import", "assets", str(path), "--source", "test-border-cli"])
+    assert result.exit_code == 0 and "row 3, lat: warning: lies outside Kirklees" in result.output

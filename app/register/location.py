@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.prepared import PreparedGeometry, prep
 from shapely.validation import explain_validity
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.errors import InvalidInput
-from app.geo.areas import area_geometry, postcode_points
+from app.geo.areas import area_geometry, district_geometry, place_beyond, postcode_points
 from app.geo.privacy import public_area
 from app.register.inputs import AssetFields
 
@@ -43,6 +45,7 @@ class Gazetteer:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self._postcodes: dict[str, tuple[float, float] | None] = {}
+        self._district: PreparedGeometry | Literal[False] | None = None  # False: none loaded
 
     async def prefetch(self, postcodes: Iterable[str]) -> None:
         wanted = sorted({p for p in postcodes if p and p not in self._postcodes})
@@ -59,6 +62,17 @@ class Gazetteer:
         published = shapely.from_wkt(await public_area(self.conn, drawn.wkt))
         assert isinstance(published, MultiPolygon | Polygon)
         return published
+
+    async def beyond_kirklees(self, location: Location) -> str | None:
+        """What to warn of a place not within the district ("lies outside Kirklees"), or None:
+        a service may cross the border, so this is said, not refused."""
+        if self._district is None:
+            wkb = await district_geometry(self.conn)
+            self._district = prep(shapely.from_wkb(wkb)) if wkb else False
+        if self._district is False:
+            return None
+        wkt = location.drawn_area_wkt or location.service_area_wkt or location.point_wkt
+        return place_beyond(self._district, shapely.from_wkt(wkt))
 
     async def area(self, reference: str) -> MultiPolygon | Polygon | None:
         layer, code = reference.split(":", 1)
