@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app import __version__, openapi
 from app.attribution import ATTRIBUTION
 from app.compression import PageCompressionMiddleware
+from app.control_characters import ControlCharacterMiddleware
 from app.db import create_api_engine, listen_dsn, warm_pool
 from app.errors import ErrorBody, register_error_handlers
 from app.geo.asset_freshness import AssetIndex, WritesMarkStale
@@ -104,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={500: {"model": ErrorBody, "description": "Internal error (logged)."}},
     )
     app.state.settings = settings
-    # Added last = runs first: request id, then headers, then the limits.
+    # Added last = runs first: request id, then headers, then the limits, then the text check.
+    app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(
         RateLimitMiddleware,
         rates={

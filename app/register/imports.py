@@ -96,7 +96,10 @@ def row_fields(row: Row) -> dict[str, Any]:
         if geometry.get("has_z") or has_third_dimension(geometry.get("coordinates")):
             raise LocationError("geometry", "has 3-D coordinates; send 2-D points or polygons")
         if geometry.get("type") == "Point":
-            body["lon"], body["lat"] = geometry["coordinates"][:2]
+            coordinates = geometry.get("coordinates")
+            if not isinstance(coordinates, list | tuple) or len(coordinates) != 2:
+                raise LocationError("geometry", "a Point needs [longitude, latitude]")
+            body["lon"], body["lat"] = coordinates
         elif geometry.get("type") in ("Polygon", "MultiPolygon"):
             body["service_area"] = geometry
         else:

@@ -211,8 +211,9 @@ async def change_asset(
     summary="Archive an asset (a soft delete; editor of its organisation, or admin)",
     description="Nothing is deleted: the asset leaves every list and map, stays in the audit "
     "trail, and an admin can still read it. A hard purge is the admin CLI's "
-    "`assetmap assets purge`.",
-    responses=errors(401, 403, 404, 412),
+    "`assetmap assets purge`. Send `If-Match` (the ETag from GET), as for PATCH: without it "
+    "428, stale 412.",
+    responses=errors(401, 403, 404, 412, 428),
 )
 async def archive_asset(
     request: Request, asset_id: AssetId, principal: Writer, if_match: IfMatch = None
