@@ -24,6 +24,8 @@ from app.geo.geography import Geography
 from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
 from app.logs import RequestIdMiddleware, configure_logging
 from app.pages.geodata import MapData
+from app.referrals.crypto import ClientCipher
+from app.referrals.retention import erase_daily
 from app.responses import JSON
 from app.routers import (
     areas,
@@ -36,6 +38,8 @@ from app.routers import (
     oruk,
     pages,
     queries,
+    referral_pages,
+    referrals,
     submissions,
 )
 from app.security import SecurityHeadersMiddleware, tile_origin
@@ -74,6 +78,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except Exception:  # the database may be down at start; the refresher keeps trying
         log.warning("boundary index not loaded at start-up; lookups use PostGIS until it is")
     index.start()
+    eraser = asyncio.create_task(erase_daily(engine, settings))
     app.state.asset_index = None
     if settings.asset_index:
         asset_index = AssetIndex(
@@ -85,6 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        eraser.cancel()
         if app.state.asset_index is not None:
             await app.state.asset_index.stop()
         await index.stop()
@@ -105,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={500: {"model": ErrorBody, "description": "Internal error (logged)."}},
     )
     app.state.settings = settings
+    # here, not at start-up: production without its key refuses before it serves anything
+    app.state.client_cipher = ClientCipher.from_settings(settings)
     # Added last = runs first: request id, then headers, then the limits, then the text check.
     app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(
@@ -134,11 +142,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(areas.router)
     app.include_router(assets.router)
     app.include_router(submissions.router)
+    app.include_router(referrals.router)
     app.include_router(imports.router)
     app.include_router(exports.router)
     app.include_router(ogc.router)
     app.include_router(oruk.router)
     app.include_router(pages.router)
+    app.include_router(referral_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
     return app

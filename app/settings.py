@@ -129,6 +129,37 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         "assetmap@localhost", description="The sender address of every message the service sends."
     )
+    public_url: str | None = Field(
+        None,
+        description="The service's address as its users reach it (https://map.example.org), for "
+        "links in e-mails; unset: the address the request came to.",
+    )
+
+    # --- environment ----------------------------------------------------------------------------
+    environment: Literal["development", "production"] = Field(
+        "development",
+        validation_alias=_env("ASSETMAP_ENV"),
+        description="production refuses to start without the secrets development invents "
+        "(ASSETMAP_REFERRAL_KEY).",
+    )
+
+    # --- referrals ------------------------------------------------------------------------------
+    referral_key: str | None = Field(
+        None,
+        description="Fernet key(s) for referral client details, comma-separated, newest first "
+        "(older ones still decrypt: rotation). Unset in development: a key is generated in "
+        "referral_key_file; unset in production: the server refuses to start.",
+    )
+    referral_key_file: Path = Field(
+        PROJECT_ROOT / ".secrets" / "referral.key",
+        description="Development only: where the generated referral key is kept.",
+    )
+    referral_retention_days: int = Field(
+        30, ge=0, description="Client details are erased this many days after a referral closes."
+    )
+    referral_purge_every_h: float = Field(
+        24, ge=0, description="How often the server erases expired client details (0: never)."
+    )
 
 
 @lru_cache
