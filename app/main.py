@@ -25,6 +25,8 @@ from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
 from app.logs import RequestIdMiddleware, configure_logging
 from app.pages.geodata import MapData
 from app.public_origin import public_origin
+from app.referrals.crypto import ClientCipher
+from app.referrals.retention import erase_daily
 from app.responses import JSON
 from app.routers import (
     areas,
@@ -37,6 +39,8 @@ from app.routers import (
     oruk,
     pages,
     queries,
+    referral_pages,
+    referrals,
     submissions,
 )
 from app.security import SecurityHeadersMiddleware, tile_origin
@@ -75,6 +79,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except Exception:  # the database may be down at start; the refresher keeps trying
         log.warning("boundary index not loaded at start-up; lookups use PostGIS until it is")
     index.start()
+    eraser = asyncio.create_task(erase_daily(engine, settings))
     app.state.asset_index = None
     if settings.asset_index:
         asset_index = AssetIndex(
@@ -86,6 +91,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        eraser.cancel()
         if app.state.asset_index is not None:
             await app.state.asset_index.stop()
         await index.stop()
@@ -106,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={500: {"model": ErrorBody, "description": "Internal error (logged)."}},
     )
     app.state.settings = settings
+    # here, not at start-up: production without its key refuses before it serves anything
+    app.state.client_cipher = ClientCipher.from_settings(settings)
     # Added last = runs first: request id, then headers, then the limits, then the text check.
     app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(
@@ -124,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PageCompressionMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
-        public_origin, base_url=settings.public_base_url, allowed_hosts=settings.allowed_hosts
+        public_origin, base_url=settings.public_url, allowed_hosts=settings.allowed_hosts
     )
     app.add_middleware(SecurityHeadersMiddleware, tile_origin=tile_origin(settings.tile_url))
     app.add_middleware(WritesMarkStale)
@@ -138,11 +146,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(areas.router)
     app.include_router(assets.router)
     app.include_router(submissions.router)
+    app.include_router(referrals.router)
     app.include_router(imports.router)
     app.include_router(exports.router)
     app.include_router(ogc.router)
     app.include_router(oruk.router)
     app.include_router(pages.router)
+    app.include_router(referral_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
     return app

@@ -1,6 +1,6 @@
 """Absolute links (OGC `self` and `next`, paging, ORUK's `openapi_url`, the map's pager) are
 built from the request's scheme and Host. A Host header is the caller's to choose, so it is
-never reflected as given: with `public_base_url` set, every request is seen as arriving at that
+never reflected as given: with `public_url` set, every request is seen as arriving at its
 origin; without it, only `allowed_hosts` are answered (Starlette's TrustedHostMiddleware)."""
 
 from __future__ import annotations

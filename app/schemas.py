@@ -159,6 +159,9 @@ class AssetItem(BaseModel):
     source: str
     source_ref: str | None
     synthetic: bool = Field(description="An invented example, never a real service")
+    accepts_referrals: bool = Field(
+        description="Hub workers may send it referrals (POST /api/referrals)"
+    )
     version: int
     updated_at: str
     warnings: list[str] | None = Field(

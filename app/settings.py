@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -113,16 +114,58 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         False, description="Mark the sign-in cookie Secure (set it when TLS ends at a proxy)."
     )
-    public_base_url: str | None = Field(
-        None,
-        pattern=r"^https?://[^/?#\s]+/?$",
-        description="The service's public origin (https://assets.example.org): absolute links "
-        "(OGC, paging, ORUK) are built from it, never from the request's Host header.",
-    )
     allowed_hosts: list[str] = Field(
         ["localhost", "127.0.0.1", "[::1]", "testserver"],  # testserver: Starlette's test client
-        description="Host headers answered when public_base_url is not set (others: 400); "
+        description="Host headers answered when public_url is not set (others: 400); "
         '"*.example.org" allows subdomains, "*" any host. JSON list in the environment.',
+    )
+
+    # --- outgoing mail ------------------------------------------------------------------------
+    smtp_host: str | None = Field(
+        None, description="SMTP server for outgoing mail; unset means mail is off (said plainly)."
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port (587 for STARTTLS, 465 SSL).")
+    smtp_tls: Literal["none", "starttls", "ssl"] = Field(
+        "none", description="How to secure the SMTP connection."
+    )
+    smtp_user: str | None = Field(None, description="SMTP login, when the server needs one.")
+    smtp_password: str | None = Field(None, description="SMTP password (a secret).")
+    smtp_timeout_s: float = Field(10.0, gt=0, description="Give up on the SMTP server after this.")
+    mail_from: str = Field(
+        "assetmap@localhost", description="The sender address of every message the service sends."
+    )
+    public_url: str | None = Field(
+        None,
+        description="The service's address as its users reach it (https://map.example.org), for "
+        "links in e-mails; also every request is seen as arriving at its origin, so absolute "
+        "links (OGC, paging, ORUK) never reflect a Host header. Unset: the address the request "
+        "came to, from allowed_hosts only.",
+    )
+
+    # --- environment ----------------------------------------------------------------------------
+    environment: Literal["development", "production"] = Field(
+        "development",
+        validation_alias=_env("ASSETMAP_ENV"),
+        description="production refuses to start without the secrets development invents "
+        "(ASSETMAP_REFERRAL_KEY).",
+    )
+
+    # --- referrals ------------------------------------------------------------------------------
+    referral_key: str | None = Field(
+        None,
+        description="Fernet key(s) for referral client details, comma-separated, newest first "
+        "(older ones still decrypt: rotation). Unset in development: a key is generated in "
+        "referral_key_file; unset in production: the server refuses to start.",
+    )
+    referral_key_file: Path = Field(
+        PROJECT_ROOT / ".secrets" / "referral.key",
+        description="Development only: where the generated referral key is kept.",
+    )
+    referral_retention_days: int = Field(
+        30, ge=0, description="Client details are erased this many days after a referral closes."
+    )
+    referral_purge_every_h: float = Field(
+        24, ge=0, description="How often the server erases expired client details (0: never)."
     )
 
 

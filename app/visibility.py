@@ -122,6 +122,7 @@ def present(
         source=row["source"],
         source_ref=row["source_ref"],
         synthetic=row["synthetic"],
+        accepts_referrals=row["accepts_referrals"],
         version=row["version"],
         updated_at=_iso(row["updated_at"]),
     )

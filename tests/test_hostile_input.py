@@ -206,7 +206,7 @@ def test_a_forged_host_is_refused_or_never_reflected(
     assert client.get("/ogc", headers=forged).status_code == 400  # not an allowed host
     local = client.get("/ogc", headers={"host": "localhost:8118"})
     assert local.status_code == 200 and "http://localhost:8118/ogc" in local.text
-    public = settings.model_copy(update={"public_base_url": "https://assets.example.org"})
+    public = settings.model_copy(update={"public_url": "https://assets.example.org"})
     with TestClient(create_app(public)) as behind_proxy:
         for path, params in [
             ("/ogc", {}),

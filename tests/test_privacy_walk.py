@@ -91,6 +91,7 @@ def _samples(walk: dict[str, int]) -> dict[str, list[str]]:
         "layer": ["district", "ward", "hub", "neighbourhood", "lsoa"],
         "code": ["E05001390"],
         "submission_id": ["1"],
+        "referral_id": ["1"],
         "collection_id": ["assets"],
         "feature_id": [str(i) for i in walk.values()],
         "id": [  # the ORUK routes' ids: services, services at locations, the taxonomy, a term

@@ -38,6 +38,7 @@ ASSET_COLUMNS = f"""
     a.phone, a.phone_visibility, a.email, a.email_visibility, a.website, a.website_visibility,
     a.referral, a.referral_visibility, a.eligibility, a.languages, a.accessibility, a.hours_note,
     a.status, a.visibility, a.last_verified, a.source, a.source_ref, a.synthetic, a.version,
+    a.accepts_referrals,
     a.created_at, a.updated_at, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions
 """
 ASSET_FROM = """

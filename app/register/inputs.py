@@ -133,6 +133,11 @@ class AssetFields(BaseModel):
     last_verified: date | None = None
     source_ref: ShortText = None
     synthetic: bool | None = None
+    accepts_referrals: bool | None = Field(
+        None,
+        description="Hub workers may send it referrals (POST /api/referrals); the asset needs an "
+        "organisation, whose editors receive them",
+    )
 
     @field_validator("postcode")
     @classmethod

@@ -33,7 +33,7 @@ PLAIN_FIELDS = (
     "name", "category", "description", "address", "postcode", "address_visibility", "phone",
     "phone_visibility", "email", "email_visibility", "website", "website_visibility", "referral",
     "referral_visibility", "eligibility", "languages", "accessibility", "hours_note", "status",
-    "visibility", "last_verified", "source_ref", "synthetic",
+    "visibility", "last_verified", "source_ref", "synthetic", "accepts_referrals",
 )  # fmt: skip
 
 
@@ -138,6 +138,12 @@ def _apply(asset: Asset, fields: AssetFields) -> None:
         ]  # fmt: skip
     if asset.category == "mutual_aid_group" or asset.location_approximate:
         asset.address_visibility = "private"  # a group's address is never public
+    if asset.accepts_referrals and asset.organisation_id is None:
+        raise InvalidInput(
+            "accepts_referrals needs an organisation (its editors receive the referrals): "
+            "give organisation too",
+            code="referrals_need_organisation",
+        )
 
 
 async def create_asset(
