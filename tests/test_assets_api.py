@@ -309,6 +309,12 @@ def test_a_small_drawn_area_is_published_as_the_lsoas_it_touches(
         params={"lat": 53.7141, "lon": -1.6300, "category": "mutual_aid_group", "limit": 50},
     ).json()["items"]
     assert next(i for i in near if i["id"] == asset_id)["distance_m"] == 0
+    # in British National Grid too: the export's area is the LSOA's, hundreds of times the box
+    grid = client.get("/api/exports/assets", params={"format": "geojson", "crs": "27700"}).json()
+    exported = shape(
+        next(f for f in grid["features"] if f["properties"]["id"] == asset_id)["geometry"]
+    )
+    assert exported.area > 100 * 40 * 45  # m²: the box is about 40 m by 45 m
 
 
 def test_categories_are_a_table_with_labels(client: TestClient) -> None:
