@@ -295,6 +295,8 @@ def import_assets(
     else:
         for error in report.errors:
             typer.echo(f"row {error.row}, {error.field}: {error.reason}")
+        for warning in report.warnings:
+            typer.echo(f"row {warning.row}, {warning.field}: warning: {warning.reason}")
         typer.echo(
             f"{report.rows} rows: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.rejected} rejected; "

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app import __version__, openapi
 from app.attribution import ATTRIBUTION
 from app.compression import PageCompressionMiddleware
+from app.control_characters import ControlCharacterMiddleware
 from app.db import create_api_engine, listen_dsn, warm_pool
 from app.errors import ErrorBody, register_error_handlers
 from app.geo.asset_freshness import AssetIndex, WritesMarkStale
@@ -23,6 +24,7 @@ from app.geo.geography import Geography
 from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
 from app.logs import RequestIdMiddleware, configure_logging
 from app.pages.geodata import MapData
+from app.public_origin import public_origin
 from app.referrals.crypto import ClientCipher
 from app.referrals.retention import erase_daily
 from app.responses import JSON
@@ -112,7 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # here, not at start-up: production without its key refuses before it serves anything
     app.state.client_cipher = ClientCipher.from_settings(settings)
-    # Added last = runs first: request id, then headers, then the limits.
+    # Added last = runs first: request id, then headers, then the limits, then the text check.
+    app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(
         RateLimitMiddleware,
         rates={
@@ -128,6 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(PageCompressionMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        public_origin, base_url=settings.public_url, allowed_hosts=settings.allowed_hosts
+    )
     app.add_middleware(SecurityHeadersMiddleware, tile_origin=tile_origin(settings.tile_url))
     app.add_middleware(WritesMarkStale)
     app.add_middleware(RequestIdMiddleware)

@@ -69,6 +69,9 @@ class Asset(Base):
         Geometry("MULTIPOLYGON", 4326, spatial_index=False)
     )
     service_area_code: Mapped[str | None] = mapped_column(Text)
+    drawn_area: Mapped[Any | None] = mapped_column(
+        Geometry("MULTIPOLYGON", 4326, spatial_index=False)
+    )
     phone: Mapped[str | None] = mapped_column(Text)
     phone_digits: Mapped[str | None] = mapped_column(Text)
     phone_visibility: Mapped[str] = mapped_column(Text, default="public")

@@ -164,6 +164,11 @@ class AssetItem(BaseModel):
     )
     version: int
     updated_at: str
+    warnings: list[str] | None = Field(
+        None,
+        description="Only in the answer to a write: what was accepted but may be wrong (a "
+        "place beyond Kirklees).",
+    )
 
 
 class AssetPage(BaseModel):

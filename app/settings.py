@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         False, description="Mark the sign-in cookie Secure (set it when TLS ends at a proxy)."
     )
+    allowed_hosts: list[str] = Field(
+        ["localhost", "127.0.0.1", "[::1]", "testserver"],  # testserver: Starlette's test client
+        description="Host headers answered when public_url is not set (others: 400); "
+        '"*.example.org" allows subdomains, "*" any host. JSON list in the environment.',
+    )
 
     # --- outgoing mail ------------------------------------------------------------------------
     smtp_host: str | None = Field(
@@ -132,7 +137,9 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None,
         description="The service's address as its users reach it (https://map.example.org), for "
-        "links in e-mails; unset: the address the request came to.",
+        "links in e-mails; also every request is seen as arriving at its origin, so absolute "
+        "links (OGC, paging, ORUK) never reflect a Host header. Unset: the address the request "
+        "came to, from allowed_hosts only.",
     )
 
     # --- environment ----------------------------------------------------------------------------

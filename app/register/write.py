@@ -108,6 +108,9 @@ def _set_location(asset: Asset, location: Location) -> None:
         WKTElement(location.service_area_wkt, srid=4326) if location.service_area_wkt else None
     )
     asset.service_area_code = location.service_area_code
+    asset.drawn_area = (
+        WKTElement(location.drawn_area_wkt, srid=4326) if location.drawn_area_wkt else None
+    )
 
 
 def _apply(asset: Asset, fields: AssetFields) -> None:
