@@ -27,6 +27,10 @@ from app.responses import JSON
 from app.routers import (
     areas,
     assets,
+    changes,
+    checks,
+    claims,
+    entries,
     exports,
     health,
     imports,
@@ -35,6 +39,7 @@ from app.routers import (
     oruk,
     pages,
     queries,
+    sources,
     submissions,
 )
 from app.security import SecurityHeadersMiddleware, tile_origin
@@ -131,6 +136,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(queries.router)  # before assets: /api/assets/nearest is not an id
     app.include_router(areas.router)
     app.include_router(assets.router)
+    app.include_router(changes.router)
+    app.include_router(checks.router)
+    app.include_router(checks.pages)
+    app.include_router(sources.router)
+    app.include_router(entries.router)
+    app.include_router(claims.router)
     app.include_router(submissions.router)
     app.include_router(imports.router)
     app.include_router(exports.router)

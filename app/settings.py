@@ -130,6 +130,21 @@ class Settings(BaseSettings):
         "assetmap@localhost", description="The sender address of every message the service sends."
     )
 
+    # --- self-service confirmation (issue 20) -------------------------------------------------
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The site's address as people reach it, for links in e-mails (no slash).",
+    )
+    link_secret: str | None = Field(
+        None,
+        description="Key that signs confirmation links (a secret); unset: derived from "
+        "client_salt, so set it in production.",
+    )
+    verify_link_days: int = Field(30, ge=1, le=365, description="A confirmation link expires.")
+    verify_send_per_s: float = Field(
+        1.0, gt=0, le=50, description="`assetmap verify send` sends at most this many a second."
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

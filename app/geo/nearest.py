@@ -145,7 +145,7 @@ PER_NEED_SQL = """
         (SELECT false AS open_search, {columns}, ST_Distance(a.place_bng, {point}) AS distance_m
          {source}
          WHERE a.category = need.category AND {where}
-         ORDER BY a.place_bng <-> {point}
+         ORDER BY a.place_bng <-> {point}, a.name, a.id  -- ties (groups in one area) by name
          LIMIT :per_need)
         UNION ALL
         -- among the category's nearest :open_scan (walked in index order, never sorted whole),
@@ -154,13 +154,13 @@ PER_NEED_SQL = """
          FROM (SELECT a.id, ST_Distance(a.place_bng, {point}) AS distance_m
                FROM asset a
                WHERE a.category = need.category AND {where}
-               ORDER BY a.place_bng <-> {point}
+               ORDER BY a.place_bng <-> {point}, a.name, a.id
                LIMIT :open_scan) near
          JOIN asset a ON a.id = near.id
          JOIN category c ON c.code = a.category
          LEFT JOIN organisation o ON o.id = a.organisation_id
          WHERE {open_where} AND near.distance_m <= :open_within_m
-         ORDER BY near.distance_m
+         ORDER BY near.distance_m, a.name, a.id
          LIMIT :open_per_need)
     ) x
 """
