@@ -239,3 +239,22 @@ def test_an_expired_link_is_refused_and_closing_is_proposed(
         )  # fmt: skip
     refused = httpx.get(late)
     assert refused.status_code == 410 and "expired" in refused.text
+
+
+def test_the_caller_lists_checked_entries_before_stale_ones_at_a_similar_distance() -> None:
+    from datetime import datetime
+
+    from app.geo.caller import STALE_EXTRA_M, Moment, checked_first
+    from app.geo.hours import OpeningState
+
+    moment = Moment(datetime(2026, 12, 7, 11), date(2026, 12, 7), 365)
+    state = OpeningState("unknown", None, None, None)
+    checked = {"fresh": date(2026, 11, 1), "stale": date(2020, 5, 1), "far": date(2026, 11, 1)}
+    listed = [("stale", 100.0, state, "hours_unknown"), ("fresh", 300.0, state, "hours_unknown"),
+              ("far", 100.0 + STALE_EXTRA_M + 300, state, "hours_unknown"),
+              ("open", 900.0, state, "open")]  # fmt: skip
+    checked["open"] = date(2020, 1, 1)
+    ordered = [name for name, *_ in checked_first(listed, checked.__getitem__, moment)]
+    # open ones first whatever their freshness; then the checked one 200 m further before the
+    # stale one; a checked one much further still comes after it
+    assert ordered == ["open", "fresh", "stale", "far"]
