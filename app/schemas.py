@@ -266,6 +266,12 @@ class ImportReport(BaseModel):
     stored: bool = Field(description="False: nothing was stored (see errors)")
     errors: list[ImportError_]
     ignored_columns: list[str]
+    merged: int = Field(0, description="Rows matched to an asset the register holds")
+    skipped: int = Field(0, description="Rows left out, each with why in `skips`")
+    proposed: int = Field(0, description="Corrections proposed to the moderation queue")
+    archived: int = Field(0, description="Assets archived because the source says they closed")
+    merges: list[dict[str, Any]] = Field(default_factory=list, description="row, asset, rule")
+    skips: list[dict[str, Any]] = Field(default_factory=list, description="row and why")
 
 
 class NearestItem(AssetItem):

@@ -259,3 +259,28 @@ def test_oruk_and_ogc_name_the_licences(client: TestClient) -> None:
     assert "CC BY-NC-SA 4.0" in page["attribution"]
     ogc = client.get("/ogc/collections/assets/items", params={"limit": 5}).json()
     assert "ODbL" in ogc["attribution"] and "CC BY-NC-SA 4.0" in ogc["attribution"]
+
+
+def test_an_entry_page_shows_details_sources_freshness_and_a_prefilled_correction(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    bank = next(b for b in _all(client, category="food_bank") if "Batley" in b["name"])
+    page = client.get(f"/assets/{bank['id']}")
+    assert page.status_code == 200
+    html = page.text
+    assert "Batley Food Bank" in html and "WF17 8PD" in html and "Opening hours" in html
+    assert "Give Food food banks (August 2026 update)" in html and "Unlicense" in html
+    assert "not checked yet" in html.lower() or "checked" in html.lower()
+    assert f"/submit?kind=correction&amp;asset_id={bank['id']}&amp;name=Batley+Food+Bank" in html
+    assert "food banks from Give Food" in html  # the attribution of what it shows
+    group = next(g for g in _all(client, category="mutual_aid_group"))
+    shown = client.get(f"/assets/{group['id']}").text
+    assert "CC-BY-NC-SA-4.0" in shown and "Mutual Aid Wiki (mutualaid.wiki)" in shown
+    hidden = client.post(
+        "/api/assets",
+        json={"name": "Example Private Refuge (synthetic)", "category": "other", "lat": 53.65,
+              "lon": -1.78, "visibility": "hidden", "synthetic": True},
+        headers=auth(keys["admin"]),
+    ).json()  # fmt: skip
+    missing = client.get(f"/assets/{hidden['id']}")
+    assert missing.status_code == 404 and "Example Private Refuge" not in missing.text

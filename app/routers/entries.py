@@ -20,6 +20,7 @@ from app.principal import ANONYMOUS, Principal
 from app.register import confirmation
 from app.register.sources import attribution_of, info
 from app.register.verification import HOW_WORDS
+from app.routers.pages import same_origin
 from app.visibility import present
 
 router = APIRouter(include_in_schema=False)
@@ -45,6 +46,9 @@ async def entry_context(
         })  # fmt: skip
     names = area_names(request.app.state.geography)
     area_name = names.get(item["service_area_code"] or "")
+    said = {"kind": "correction", "asset_id": str(item["id"])}
+    said |= {f: str(item[f]) for f in ("name", "category", "address", "postcode", "phone", "email",
+                                       "website", "hours_note") if item.get(f)}  # fmt: skip
     where = {"category": item["category"]}
     if item["postcode"]:
         where["postcode"] = item["postcode"]
@@ -52,6 +56,7 @@ async def entry_context(
         "item": item, "sources": sources, "marks": CATEGORY_MARKS, "how_words": HOW_WORDS,
         "area_name": area_name, "attribution": attribution_of([item]),
         "map_link": f"/?{urlencode(where)}#asset-{item['id']}",
+        "correction_link": f"/submit?{urlencode(said)}",
     }  # fmt: skip
 
 
@@ -96,8 +101,6 @@ async def verify_page(
 
 @router.post("/verify", response_class=HTMLResponse)
 async def verify_answer(request: Request) -> Response:
-    from app.routers.pages import same_origin
-
     same_origin(request)
     form = await request.form()
     token = str(form.get("token") or "")
