@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.settings import Settings
 from tests.conftest import auth
 
 
@@ -58,3 +60,31 @@ def test_claims_need_an_editor_key(client: TestClient, keys: dict[str, str]) -> 
     assert client.post(f"/api/assets/{target['id']}/claim").status_code == 401
     hub = client.post(f"/api/assets/{target['id']}/claim", headers=auth(keys["hub_worker"]))
     assert hub.status_code == 403
+
+
+def test_claims_from_the_pages(
+    settings: Settings, client: TestClient, keys: dict[str, str]
+) -> None:
+    same_site = {"Origin": "http://testserver"}
+    target = client.get("/api/assets", params={"category": "dentist", "limit": 1}).json()["items"][
+        0
+    ]
+    with TestClient(create_app(settings)) as editor, TestClient(create_app(settings)) as admin:
+        editor.post("/signin", data={"key": keys["editor_b"], "next": "/"}, headers=same_site)
+        entry = editor.get(f"/assets/{target['id']}").text
+        assert "Ask to manage this entry" in entry
+        asked = editor.post(f"/assets/{target['id']}/claim", data={"note": "Our surgery"},
+                            headers=same_site, follow_redirects=False)  # fmt: skip
+        assert asked.status_code == 303
+        assert "an admin will confirm" in editor.get(asked.headers["location"]).text
+        admin.post("/signin", data={"key": keys["admin"], "next": "/moderate"}, headers=same_site)
+        queue = admin.get("/moderate").text
+        assert "asks to manage" in queue and target["name"] in queue
+        claim_id = next(
+            c["id"] for c in client.get("/api/claims", headers=auth(keys["admin"])).json()["items"]
+            if c["asset_id"] == target["id"]
+        )  # fmt: skip
+        decided = admin.post(f"/moderate/claims/{claim_id}", data={"decision": "approve"},
+                             headers=same_site, follow_redirects=False)  # fmt: skip
+        assert decided.headers["location"] == "/moderate?done=claim-approved"
+        assert "Ask to manage this entry" not in editor.get(f"/assets/{target['id']}").text

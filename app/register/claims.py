@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,3 +92,17 @@ def as_item(claim: Claim) -> dict[str, Any]:
         "decided_at": claim.decided_at.isoformat() if claim.decided_at else None,
         "decided_by": claim.decided_by, "decision_note": claim.decision_note,
     }  # fmt: skip
+
+
+async def pending_with_names(session: AsyncSession) -> list[dict[str, Any]]:
+    """Pending claims with the entry's and the organisation's names, for the moderation page."""
+    rows = await session.execute(
+        text(
+            """SELECT c.id, c.asset_id, a.name AS asset, o.name AS organisation, c.requested_by,
+                      c.note, c.created_at
+               FROM claim c JOIN asset a ON a.id = c.asset_id
+               JOIN organisation o ON o.id = c.organisation_id
+               WHERE c.status = 'pending' ORDER BY c.created_at, c.id"""
+        )
+    )
+    return [dict(row) for row in rows.mappings()]

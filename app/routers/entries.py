@@ -17,7 +17,7 @@ from app.pages.palette import CATEGORY_MARKS
 from app.pages.templating import page
 from app.pages.views import area_names
 from app.principal import ANONYMOUS, Principal
-from app.register import confirmation
+from app.register import claims, confirmation
 from app.register.sources import attribution_of, info
 from app.register.verification import HOW_WORDS
 from app.routers.pages import same_origin
@@ -71,8 +71,27 @@ async def entry_page(
     if context is None:
         return page(request, "entry.html", principal, 404, title="Not found", page="entry",
                     missing=asset_id)  # fmt: skip
+    claimable = principal.role == "editor" and not principal.owns(
+        context["item"]["organisation_id"]
+    )
+    message = {"claimed": "Asked: an admin will confirm that your organisation runs it."}.get(
+        request.query_params.get("done", ""), ""
+    )
     return page(request, "entry.html", principal, title=context["item"]["name"], page="entry",
-                **context)  # fmt: skip
+                claimable=claimable, message=message, **context)  # fmt: skip
+
+
+@router.post("/assets/{asset_id}/claim")
+async def claim_from_page(
+    request: Request, principal: PrincipalDep, asset_id: Annotated[int, Path(ge=1, le=2**62)]
+) -> Response:
+    """ "This is ours": an editor asks, for their organisation, to manage the listing."""
+    same_origin(request)
+    form = await request.form()
+    note = str(form.get("note") or "").strip() or None
+    async with request.app.state.sessions.begin() as session:
+        await claims.ask(session, principal, asset_id, note)
+    return RedirectResponse(f"/assets/{asset_id}?done=claimed", status_code=303)
 
 
 @router.get("/verify", response_class=HTMLResponse)
