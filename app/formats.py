@@ -17,8 +17,8 @@ ASSET_CSV_COLUMNS = (
     "id", "name", "category", "lat", "lon", "category_label", "description", "organisation",
     "address", "postcode", "phone", "email", "website", "referral", "eligibility", "languages",
     "accessibility", "hours_text", "status", "visibility", "last_verified", "stale",
-    "location_approximate", "service_area_code", "synthetic", "source", "source_ref", "version",
-    "updated_at",
+    "location_approximate", "service_area_code", "synthetic", "source", "source_ref", "licences",
+    "version", "updated_at",
 )  # fmt: skip
 
 
@@ -36,14 +36,19 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], *notes: str) -> str:
+def csv_text(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *notes: str,
+    attribution: str = ATTRIBUTION,
+) -> str:
     """CSV with a header row and, last, the attribution line and any `notes` (`#` comments): the
     one CSV writer of every CSV answer, each cell made `spreadsheet_safe`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
-    writer.writerows([f"# {line}"] for line in (ATTRIBUTION, *notes))
+    writer.writerows([f"# {line}"] for line in (attribution, *notes))
     return buffer.getvalue()
 
 
@@ -57,10 +62,19 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def assets_csv(items: Iterable[dict[str, Any]]) -> str:
+def assets_csv(items: Sequence[dict[str, Any]]) -> str:
+    from app.register.sources import attribution_of
+
     return csv_text(
-        ASSET_CSV_COLUMNS, ([csv_cell(item.get(c)) for c in ASSET_CSV_COLUMNS] for item in items)
+        ASSET_CSV_COLUMNS,
+        ([csv_cell(with_licences(item).get(c)) for c in ASSET_CSV_COLUMNS] for item in items),
+        attribution=attribution_of(items),
     )
+
+
+def with_licences(item: dict[str, Any]) -> dict[str, Any]:
+    licences = sorted({s["licence"] for s in item.get("sources") or () if s.get("licence")})
+    return {**item, "licences": licences}
 
 
 def asset_feature(item: dict[str, Any]) -> dict[str, Any]:
@@ -81,4 +95,10 @@ def public_asset_feature(
 
 
 def feature_collection(features: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": features, **extra, "attribution": ATTRIBUTION}
+    from app.register.sources import attribution_of
+
+    if all(isinstance(f, dict) for f in features):
+        said = attribution_of(f.get("properties") or {} for f in features)
+    else:  # features kept as JSON by the asset index: name every source the register holds
+        from app.register.sources import FULL_ATTRIBUTION as said
+    return {"type": "FeatureCollection", "features": features, **extra, "attribution": said}

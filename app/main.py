@@ -31,6 +31,10 @@ from app.responses import JSON
 from app.routers import (
     areas,
     assets,
+    changes,
+    checks,
+    claims,
+    entries,
     exports,
     health,
     imports,
@@ -41,6 +45,7 @@ from app.routers import (
     queries,
     referral_pages,
     referrals,
+    sources,
     submissions,
 )
 from app.security import SecurityHeadersMiddleware, tile_origin
@@ -145,6 +150,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(queries.router)  # before assets: /api/assets/nearest is not an id
     app.include_router(areas.router)
     app.include_router(assets.router)
+    app.include_router(changes.router)
+    app.include_router(checks.router)
+    app.include_router(checks.pages)
+    app.include_router(sources.router)
+    app.include_router(entries.router)
+    app.include_router(claims.router)
     app.include_router(submissions.router)
     app.include_router(referrals.router)
     app.include_router(imports.router)

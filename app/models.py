@@ -88,6 +88,8 @@ class Asset(Base):
     status: Mapped[str] = mapped_column(Text, default="active")
     visibility: Mapped[str] = mapped_column(Text, default="public")
     last_verified: Mapped[date | None] = mapped_column(Date)
+    verified_by: Mapped[str | None] = mapped_column(Text)
+    verified_how: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text, default="api")
     source_ref: Mapped[str | None] = mapped_column(Text)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -209,3 +211,86 @@ class Referral(Base):
     decided_by: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Source(Base):
+    """Where facts come from: a file or feed with its licence and attribution (0011)."""
+
+    __tablename__ = "source"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    publisher: Mapped[str] = mapped_column(Text)
+    licence: Mapped[str] = mapped_column(Text)
+    licence_url: Mapped[str | None] = mapped_column(Text)
+    commercial_use: Mapped[bool] = mapped_column(Boolean, default=True)
+    attribution: Mapped[str] = mapped_column(Text)
+    vintage: Mapped[date | None] = mapped_column(Date)
+    url: Mapped[str | None] = mapped_column(Text)
+    file: Mapped[str | None] = mapped_column(Text)
+    loader: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AssetSource(Base):
+    """One source record an asset came from (several when sources were merged)."""
+
+    __tablename__ = "asset_source"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(Text)
+    ref: Mapped[str] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    match_rule: Mapped[str | None] = mapped_column(Text)
+
+
+class AssetChange(Base):
+    """One committed version of an asset, numbered in commit order (the change feed, 0012)."""
+
+    __tablename__ = "asset_change"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    visibility: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    organisation_id: Mapped[int | None] = mapped_column(BigInteger)
+    was_visibility: Mapped[str | None] = mapped_column(Text)
+    was_status: Mapped[str | None] = mapped_column(Text)
+    was_organisation_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class VerificationRequest(Base):
+    """A self-service confirmation link sent to an entry's contact e-mail (0013)."""
+
+    __tablename__ = "verification_request"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(Text, unique=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    submission_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("submission.id"))
+
+
+class Claim(Base):
+    """An organisation asks to manage a listing; an admin decides (0013)."""
+
+    __tablename__ = "claim"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"))
+    organisation_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("organisation.id"))
+    requested_by: Mapped[str] = mapped_column(Text)
+    requested_key_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("api_key.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decision_note: Mapped[str | None] = mapped_column(Text)

@@ -121,6 +121,13 @@ class HoursRuleOut(BaseModel):
     closes: str
 
 
+class SourceRef(BaseModel):
+    source: str = Field(description="The source's code (GET /api/sources describes it)")
+    ref: str = Field(description="The record's id in that source, e.g. an NHS ODS code")
+    licence: str | None = Field(description="The source's licence, e.g. OGL-UK-3.0, ODbL-1.0")
+    seen_at: str = Field(description="When the record was last loaded from its source")
+
+
 class AssetItem(BaseModel):
     """An asset, flat: id, name, category, lat, lon first; private fields null unless you may see
     them."""
@@ -156,8 +163,18 @@ class AssetItem(BaseModel):
     visibility: Literal["public", "professional", "hidden"]
     last_verified: str | None
     stale: bool = Field(description="Not verified within the configured period (12 months)")
-    source: str
+    freshness: str = Field(
+        "",
+        description="In words: 'checked March 2026' or 'not checked since 2020 — may have changed'",
+    )
+    verified_how: str | None = Field(
+        None, description="How it was last checked: phone, email, visit, self_confirmed, source"
+    )
+    source: str = Field(description="The leading source: the one whose re-import updates it")
     source_ref: str | None
+    sources: list[SourceRef] = Field(
+        default_factory=list, description="Every source record this asset was merged from"
+    )
     synthetic: bool = Field(description="An invented example, never a real service")
     accepts_referrals: bool = Field(
         description="Hub workers may send it referrals (POST /api/referrals)"
@@ -177,6 +194,18 @@ class AssetPage(BaseModel):
     limit: int
     offset: int
     next: str | None
+
+
+class Change(BaseModel):
+    id: int = Field(description="The asset's id")
+    change: Literal["created", "updated", "removed"]
+    at: str = Field(description="When it was committed")
+    version: int
+
+
+class ChangePage(BaseModel):
+    items: list[Change]
+    next: str | None = Field(description="The cursor to pass as `after`; null: nothing newer")
 
 
 class Archived(BaseModel):
@@ -245,6 +274,12 @@ class ImportReport(BaseModel):
     stored: bool = Field(description="False: nothing was stored (see errors)")
     errors: list[ImportError_]
     ignored_columns: list[str]
+    merged: int = Field(0, description="Rows matched to an asset the register holds")
+    skipped: int = Field(0, description="Rows left out, each with why in `skips`")
+    proposed: int = Field(0, description="Corrections proposed to the moderation queue")
+    archived: int = Field(0, description="Assets archived because the source says they closed")
+    merges: list[dict[str, Any]] = Field(default_factory=list, description="row, asset, rule")
+    skips: list[dict[str, Any]] = Field(default_factory=list, description="row and why")
 
 
 class NearestItem(AssetItem):

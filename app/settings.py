@@ -168,6 +168,23 @@ class Settings(BaseSettings):
         24, ge=0, description="How often the server erases expired client details (0: never)."
     )
 
+    # --- self-service confirmation (issue 20) -------------------------------------------------
+    link_secret: str | None = Field(
+        None,
+        description="Key that signs confirmation links (a secret); unset: derived from "
+        "client_salt, so set it in production.",
+    )
+    verify_link_days: int = Field(30, ge=1, le=365, description="A confirmation link expires.")
+    verify_send_per_s: float = Field(
+        1.0, gt=0, le=50, description="`assetmap verify send` sends at most this many a second."
+    )
+
+    @property
+    def link_origin(self) -> str:
+        """Where links sent outside a request (e-mails from the CLI) point: `public_url`, else
+        the address `assetmap serve` listens on."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -71,6 +71,20 @@ def is_stale(last_verified: date | None, today: date, stale_after_days: int) -> 
     return last_verified is None or last_verified < today - timedelta(days=stale_after_days)
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")  # fmt: skip
+
+
+def freshness(last_verified: date | None, stale: bool) -> str:
+    """How fresh an entry is, in words for the public: 'checked March 2026', or 'not checked
+    since 2020 — may have changed' (or 'not checked yet — may have changed')."""
+    if last_verified is None:
+        return "not checked yet — may have changed"
+    if stale:
+        return f"not checked since {last_verified.year} — may have changed"
+    return f"checked {MONTHS[last_verified.month - 1]} {last_verified.year}"
+
+
 def present(
     row: Mapping[Any, Any], principal: Principal, today: date, stale_after_days: int
 ) -> dict[str, Any]:
@@ -107,6 +121,7 @@ def present(
     else:
         item["postcode"] = row["postcode"]
     exceptions = [e for e in _json(row["exceptions"]) if e["ends_on"] >= today.isoformat()]
+    stale = is_stale(row["last_verified"], today, stale_after_days)
     item.update(
         eligibility=row["eligibility"],
         languages=list(row["languages"] or []),
@@ -118,12 +133,17 @@ def present(
         status=row["status"],
         visibility=row["visibility"],
         last_verified=_iso(row["last_verified"]),
-        stale=is_stale(row["last_verified"], today, stale_after_days),
+        stale=stale,
+        freshness=freshness(row["last_verified"], stale),
+        verified_how=row.get("verified_how"),
         source=row["source"],
         source_ref=row["source_ref"],
+        sources=_json(row.get("sources")) or [],
         synthetic=row["synthetic"],
         accepts_referrals=row["accepts_referrals"],
         version=row["version"],
         updated_at=_iso(row["updated_at"]),
     )
+    if private_ok:
+        item["verified_by"] = row.get("verified_by")
     return item

@@ -55,7 +55,7 @@ def db(settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
-REGISTER_TABLES = "asset, organisation, api_key, audit_log, submission"
+REGISTER_TABLES = "asset, organisation, api_key, audit_log, submission, asset_change"
 
 
 @pytest.fixture(scope="session")

@@ -352,3 +352,13 @@ async def layer_extent(conn: AsyncConnection, layer: LayerRef) -> list[float] | 
         )
     ).one()
     return None if row[0] is None else [round(float(v), 6) for v in row]
+
+
+async def area_names(conn: AsyncConnection, layer_name: str) -> list[tuple[str, str]]:
+    """(code, name) of every area of a layer's current vintage, by name (for choosing one)."""
+    layer = await resolve_layer(conn, layer_name, None)
+    rows = await conn.execute(
+        text("SELECT code, name FROM area WHERE layer_id = :layer ORDER BY name"),
+        {"layer": layer.id},
+    )
+    return [(row.code, row.name) for row in rows]

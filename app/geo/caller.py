@@ -6,7 +6,7 @@ the database only the rows it has not shown before; else from PostGIS in one sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -22,7 +22,7 @@ from app.geo.assets import AssetFilter
 from app.geo.hours import OpeningState
 from app.geo.nearest import MAX_SCANNED, located, nearest, nearest_per_need
 from app.principal import Principal
-from app.visibility import present
+from app.visibility import is_stale, present
 
 OPEN_WANTED = 3
 UNKNOWN_WANTED = 3
@@ -185,7 +185,40 @@ async def support_for_needs(
         chosen = await _from_index(
             snapshot, connect, principal, easting, northing, needs, moment.at
         )
+        rows: Mapping[Any, RowMapping] = snapshot.rows
     else:
         async with connect() as conn:
             chosen = await _from_database(conn, principal, easting, northing, needs, moment.at)
+        rows = _Itself()
+    chosen = {
+        need: checked_first(listed, lambda asset: rows[asset]["last_verified"], moment)
+        for need, listed in chosen.items()
+    }
     return Support(chosen, snapshot, principal, moment)
+
+
+class _Itself(dict[Any, Any]):
+    """From PostGIS the listed thing is its row already."""
+
+    def __getitem__(self, key: Any) -> Any:
+        return key
+
+
+STALE_EXTRA_M = 500  # a stale entry is listed as if this much further away
+
+
+def checked_first(
+    listed: Sequence[tuple[T, float, OpeningState, str]],
+    last_verified: Callable[[T], date | None],
+    moment: Moment,
+) -> list[tuple[T, float, OpeningState, str]]:
+    """Within each way of being listed (open, opens next, hours unknown), entries checked within
+    the stale period come before stale ones at a similar distance: a stale entry is ordered as
+    if STALE_EXTRA_M further away (it is still listed, labelled by its freshness)."""
+    groups = {"open": 0, "opens_next": 1, "hours_unknown": 2}
+
+    def key(item: tuple[T, float, OpeningState, str]) -> tuple[int, float]:
+        stale = is_stale(last_verified(item[0]), moment.today, moment.stale_after_days)
+        return groups.get(item[3], 3), item[1] + (STALE_EXTRA_M if stale else 0)
+
+    return sorted(listed, key=key)

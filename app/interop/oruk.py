@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from app.attribution import ATTRIBUTION
+from app.register.sources import FULL_ATTRIBUTION
 
 # Fixed forever: every published id is derived from it.
 NAMESPACE = uuid.UUID("5b0d6a3e-6f1c-4f3a-9d0e-6b6972b1e5a1")
@@ -101,11 +102,17 @@ def api_info(base: str) -> dict[str, Any]:
         "version": HSDS_VERSION,
         "profile": PROFILE_URL,
         "openapi_url": f"{base}/openapi.json",
-        "attribution": ATTRIBUTION,
+        "attribution": FULL_ATTRIBUTION,
     }
 
 
-def page(contents: list[dict[str, Any]], total: int, number: int, per_page: int) -> dict[str, Any]:
+def page(
+    contents: list[dict[str, Any]],
+    total: int,
+    number: int,
+    per_page: int,
+    attribution: str = ATTRIBUTION,
+) -> dict[str, Any]:
     """The standard's Page object: `size` is how many this page holds."""
     total_pages = math.ceil(total / per_page)
     return {
@@ -117,7 +124,7 @@ def page(contents: list[dict[str, Any]], total: int, number: int, per_page: int)
         "last_page": number >= total_pages,
         "empty": not contents,
         "contents": contents,
-        "attribution": ATTRIBUTION,
+        "attribution": attribution,
     }
 
 

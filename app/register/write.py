@@ -25,6 +25,7 @@ from app.principal import Principal
 from app.register.audit import record
 from app.register.inputs import AssetCreate, AssetFields, phone_digits
 from app.register.location import Gazetteer, Location, resolve
+from app.register.sources import add_link
 from app.taxonomy import UnknownCategory
 from app.visibility import can_see
 
@@ -152,7 +153,9 @@ async def create_asset(
     actor: Actor,
     gazetteer: Gazetteer,
     source: str = "api",
+    link_fields: dict[str, Any] | None = None,
 ) -> Asset:
+    """A new asset, listing `source` as where it came from (with what it said, `link_fields`)."""
     await check_category(session, data.category)
     location = await resolve(data, data.category, gazetteer)
     if location is None:
@@ -169,6 +172,7 @@ async def create_asset(
     _apply(asset, data)
     session.add(asset)
     await session.flush()
+    add_link(session, asset.id, source, asset.source_ref or f"asset-{asset.id}", link_fields)
     await record(
         session, actor.name, "create", "asset", asset.id, diff({}, snapshot(asset)),
         actor_key_id=actor.principal.key_id, version=1,

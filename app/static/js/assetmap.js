@@ -54,12 +54,15 @@
         }
         if (item.referral) { box.appendChild(el("p", "Referral: " + item.referral)); }
         box.appendChild(el("p", item.hours_text));
-        box.appendChild(el("p", item.stale
-          ? "Not verified" + (item.last_verified ? " since " + item.last_verified : "") + "."
-          : "Checked " + item.last_verified + "."));
+        box.appendChild(el("p", item.freshness.charAt(0).toUpperCase() + item.freshness.slice(1) + ".",
+          item.stale ? "stale" : null));
+        var details = el("a", "Details and sources");
+        details.href = "/assets/" + encodeURIComponent(item.id);
         var correct = el("a", "Suggest a correction");
         correct.href = "/submit?kind=correction&asset_id=" + encodeURIComponent(item.id);
         var last = el("p");
+        last.appendChild(details);
+        last.appendChild(document.createTextNode(" · "));
         last.appendChild(correct);
         box.appendChild(last);
         marker.setPopupContent(box);
