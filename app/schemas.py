@@ -143,11 +143,24 @@ class AssetItem(BaseModel):
     phone: str | None = Field(description="As given; null when private and you may not see it")
     email: str | None
     website: str | None
-    referral: str | None = Field(description="How to be referred")
+    referral_route: str | None = Field(description="How to be referred (route, form, who to ask)")
     postcode: str | None
     eligibility: str | None
-    languages: list[str]
-    accessibility: str | None
+    languages: list[str] = Field(description="Languages spoken, ISO 639-1 codes (e.g. ur, pl)")
+    accessibility: list[str] = Field(
+        description="Accessibility features: step_free_access, accessible_toilet, hearing_loop, "
+        "bsl, large_print, easy_read, quiet_space, accessible_parking"
+    )
+    accessibility_note: str | None = Field(description="Anything more about access, in words")
+    min_age: int | None = Field(description="The youngest served (null: no lower limit known)")
+    max_age: int | None = Field(description="The oldest served (null: no upper limit known)")
+    cost: Literal["free", "low_cost", "paid"] | None
+    referral: Literal["open_access", "referral_needed"] | None = Field(
+        description="Whether a referral is needed (null: not known)"
+    )
+    needs_text: str = Field(
+        description="Languages, accessibility, ages, cost and referral in words ('' if none)"
+    )
     opening_hours: list[HoursRuleOut]
     opening_exceptions: list[dict[str, Any]]
     hours_text: str = Field(description="The opening hours in words")

@@ -85,8 +85,9 @@ def made(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
             "postcode": "HD1 1AA", "address": "1 Example Street, Huddersfield",
             "phone": "01484 111 222", "email": "pantry@example.org",
             "website": "https://pantry.example.org", "languages": ["English", "Urdu"],
-            "accessibility": "Step-free entrance", "eligibility": "Anyone in Kirklees",
-            "referral": "Walk in", "opening_hours": hours, "hours_note": "Not on bank holidays",
+            "accessibility": ["step_free_access"], "accessibility_note": "Step-free entrance",
+            "eligibility": "Anyone in Kirklees", "referral_route": "Walk in",
+            "referral": "open_access", "opening_hours": hours, "hours_note": "Not on bank holidays",
             "organisation": "Example Organisation Oruk (synthetic)",
         },
         "late": {
@@ -173,6 +174,11 @@ def test_a_full_service_carries_hours_address_languages_and_its_category(
     assert location["addresses"][0]["city"] == "Huddersfield"
     assert location["addresses"][0]["postal_code"] == "HD1 1AA"
     assert [lang["name"] for lang in body["languages"]] == ["English", "Urdu"]
+    assert [lang["code"] for lang in body["languages"]] == ["en", "ur"]
+    assert [(a.get("details"), a["description"]) for a in location["accessibility"]] == [
+        ("step_free_access", "Step-free access"),
+        (None, "Step-free entrance"),
+    ]
     assert body["phones"][0]["number"] == "01484 111 222"
     assert body["attributes"][0]["taxonomy_term"]["term"] == "food_bank"
     # stable: the same id on every read, and it decodes back to the same service

@@ -12,6 +12,7 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.geo.hours import london, state_of
+from app.geo.needs import NeedsFilter
 from app.principal import Principal
 from app.visibility import scope
 
@@ -34,7 +35,8 @@ ASSET_COLUMNS = f"""
     CASE WHEN a.service_area IS NULL THEN NULL ELSE ST_AsGeoJSON(a.service_area, 6) END
         AS service_area,
     a.phone, a.phone_visibility, a.email, a.email_visibility, a.website, a.website_visibility,
-    a.referral, a.referral_visibility, a.eligibility, a.languages, a.accessibility, a.hours_note,
+    a.referral_route, a.referral_route_visibility, a.eligibility, a.languages, a.accessibility,
+    a.accessibility_note, a.min_age, a.max_age, a.cost, a.referral, a.hours_note,
     a.status, a.visibility, a.last_verified, a.source, a.source_ref, a.synthetic, a.version,
     a.created_at, a.updated_at, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions
 """
@@ -127,6 +129,7 @@ class AssetFilter:
     stale: bool | None = None
     ids: Sequence[int] | None = None
     hours: HoursFilter | None = None
+    needs: NeedsFilter | None = None  # languages, accessibility, age, cost, referral
     extra: dict[str, Any] = field(default_factory=dict)
 
     def where(self, principal: Principal) -> tuple[str, dict[str, Any]]:
@@ -167,6 +170,10 @@ class AssetFilter:
             clause, hours_params = self.hours.clause()
             clauses.append(clause)
             params.update(hours_params)
+        if self.needs:
+            clause, needs_params = self.needs.clause()
+            clauses.append(clause)
+            params.update(needs_params)
         return " AND ".join(clauses), params
 
 

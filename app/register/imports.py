@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.errors import AppError, InvalidInput
 from app.models import Asset, Category
+from app.needs import split_list, step_free_from_osm, unique
 from app.register.files import Row
 from app.register.inputs import DAYS, AssetCreate, has_third_dimension
 from app.register.location import Gazetteer, LocationError, resolve
@@ -77,7 +78,10 @@ def _hours(values: dict[str, Any]) -> list[dict[str, str]] | None:
     return rules
 
 
+# `wheelchair`: OpenStreetMap's tag (yes, designated, limited, no); yes or designated is
+# step-free access
 KNOWN_COLUMNS = set(AssetCreate.model_fields) | set(HOURS_COLUMNS) | {"id", "geometry"}
+KNOWN_COLUMNS.add("wheelchair")
 
 
 def row_fields(row: Row) -> dict[str, Any]:
@@ -88,6 +92,10 @@ def row_fields(row: Row) -> dict[str, Any]:
         body["source_ref"] = str(values["id"])
     if isinstance(body.get("synthetic"), str):
         body["synthetic"] = body["synthetic"].strip().lower() in ("true", "yes", "1", "y")
+    if step_free_from_osm(values.get("wheelchair")):
+        listed = body.get("accessibility") or []
+        listed = split_list(listed) if isinstance(listed, str) else list(listed)
+        body["accessibility"] = unique([*listed, "step_free_access"])
     hours = _hours(values)
     if hours is not None:
         body["opening_hours"] = hours

@@ -52,7 +52,8 @@
           line.appendChild(site);
           box.appendChild(line);
         }
-        if (item.referral) { box.appendChild(el("p", "Referral: " + item.referral)); }
+        if (item.needs_text) { box.appendChild(el("p", item.needs_text)); }
+        if (item.referral_route) { box.appendChild(el("p", "Referral: " + item.referral_route)); }
         box.appendChild(el("p", item.hours_text));
         box.appendChild(el("p", item.stale
           ? "Not verified" + (item.last_verified ? " since " + item.last_verified : "") + "."
