@@ -87,7 +87,8 @@ def made(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
             "website": "https://pantry.example.org", "languages": ["English", "Urdu"],
             "accessibility": ["step_free_access"], "accessibility_note": "Step-free entrance",
             "eligibility": "Anyone in Kirklees", "referral_route": "Walk in",
-            "referral": "open_access", "opening_hours": hours, "hours_note": "Not on bank holidays",
+            "referral": "open_access", "min_age": 16, "max_age": 25, "cost": "free",
+            "opening_hours": hours, "hours_note": "Not on bank holidays",
             "organisation": "Example Organisation Oruk (synthetic)",
         },
         "late": {
@@ -242,7 +243,25 @@ def test_day_and_time_filters_use_the_weekly_hours(
     for bad in ({"day": "Caturday"}, {"start_time": "25:00"}, {"end_time": "noon"}):
         response = client.get("/oruk/services", params=bad)
         assert response.status_code == 422 and response.json()["detail"]
-    assert names(minimum_age="16", maximum_age="18") == names()  # no entry records ages
+
+
+def test_minimum_and_maximum_age_keep_services_for_people_of_those_ages(
+    client: TestClient, made: dict[str, int]
+) -> None:
+    def names(**params: str) -> set[str]:
+        params = {**params, "search": "Example Oruk"}
+        return {c["name"] for c in client.get("/oruk/services", params=params).json()["contents"]}
+
+    pantry, everyone = "Example Oruk Pantry (synthetic)", names()  # the pantry serves 16 to 25
+    assert pantry in everyone and len(everyone) > 1
+    assert names(minimum_age="16", maximum_age="18") == everyone  # the others: any age
+    assert names(minimum_age="12") == everyone - {pantry}
+    assert names(maximum_age="30") == everyone - {pantry}
+    assert names(minimum_age="20", maximum_age="30") == everyone - {pantry}
+    service = client.get(f"/oruk/services/{_sid(client, pantry)}").json()
+    assert (service["minimum_age"], service["maximum_age"]) == (16, 25)
+    assert service["cost_options"][0]["option"] == "Free"
+    assert client.get("/oruk/services", params={"minimum_age": "x"}).status_code == 422
     assert client.get("/oruk/services", params={"minimum_age": 20, "maximum_age": 10}).status_code
     assert client.get("/oruk/services", params={"colour": "blue"}).status_code == 400
 

@@ -20,8 +20,8 @@ import numpy as np
 class NeedsFilter:
     languages: tuple[str, ...] = ()  # any one of them spoken
     accessibility: tuple[str, ...] = ()  # every one of them
-    age_from: int | None = None  # the ages to be served: from … to (inclusive)
-    age_to: int | None = None
+    age_from: float | None = None  # the ages to be served: from … to (inclusive)
+    age_to: float | None = None
     costs: tuple[str, ...] = ()
     referrals: tuple[str, ...] = ()
 
