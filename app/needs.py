@@ -409,3 +409,9 @@ def needs_text(
     if referral:
         parts.append("No referral needed" if referral == "open_access" else "Referral needed")
     return " · ".join(parts)
+
+
+# Offered first in the pages' "Speaks" choice: languages widely spoken in Kirklees besides
+# English (any ISO 639-1 code works in the API).
+LANGUAGES_OFFERED = ("ur", "pa", "pl", "gu", "bn", "ar", "ku", "fa", "ps", "ro", "sk", "cs",
+                     "so", "ti", "zh", "hi", "uk", "en")  # fmt: skip

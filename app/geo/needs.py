@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from app.needs import ACCESSIBILITY, COSTS, language_name
+
 
 @dataclass(frozen=True)
 class NeedsFilter:
@@ -27,6 +29,24 @@ class NeedsFilter:
 
     def __bool__(self) -> bool:
         return self != NeedsFilter()
+
+    def describe(self) -> str:
+        """What is asked, in words: 'speaks Urdu or Punjabi; step-free access; for age 72'."""
+        parts = []
+        if self.languages:
+            parts.append("speaks " + " or ".join(language_name(c) for c in self.languages))
+        parts += [ACCESSIBILITY.get(c, c).lower() for c in self.accessibility]
+        if self.age_from is not None and self.age_from == self.age_to:
+            parts.append(f"for age {self.age_from:g}")
+        elif self.age_from is not None or self.age_to is not None:
+            parts.append(f"for ages {self.age_from or 0:g} to {self.age_to or self.age_from:g}")
+        if self.costs:
+            parts.append(" or ".join(COSTS.get(c, c).lower() for c in self.costs))
+        if self.referrals == ("open_access",):
+            parts.append("no referral needed")
+        elif self.referrals:
+            parts.append("by referral")
+        return "; ".join(parts)
 
     def clause(self, alias: str = "a") -> tuple[str, dict[str, Any]]:
         """A WHERE fragment for asset `alias`, with its bind parameters."""

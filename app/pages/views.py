@@ -9,8 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.dependencies import NeedsQuery, needs_of_query
 from app.errors import AppError
 from app.geo.areas import find_area, resolve_layer
 from app.geo.assets import AssetFilter, list_assets, list_open_assets
@@ -19,8 +21,10 @@ from app.geo.coverage import coverage
 from app.geo.geography import Geography, Place
 from app.geo.hours import LONDON, london
 from app.geo.nearest import nearest
+from app.geo.needs import NeedsFilter
 from app.geo.postcodes import require_postcode
 from app.geo.profile import area_profile
+from app.needs import ACCESSIBILITY, LANGUAGES_OFFERED, language_name
 from app.pages import maps
 from app.pages.geodata import MapData
 from app.pages.palette import CATEGORY_MARKS, IMD_COLOURS
@@ -66,6 +70,48 @@ async def find_place(services: PageServices, postcode: str) -> Found:
     return Found(place, await services.geography.areas_at(place))
 
 
+@dataclass
+class NeedsForm:
+    """The needs filters of a page's form: what was asked (to show again), the filter, and a
+    message when a value could not be used."""
+
+    values: dict[str, Any]
+    wanted: NeedsFilter | None
+    error: str | None = None
+    params: dict[str, str] = field(default_factory=dict)  # for the map's own requests
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return {"needs": self.values, "needs_choices": NEEDS_CHOICES}
+
+
+NEEDS_CHOICES = {
+    "languages": sorted(((c, language_name(c)) for c in LANGUAGES_OFFERED), key=lambda p: p[1]),
+    "accessibility": list(ACCESSIBILITY.items()),
+}
+
+
+def needs_form(params: Any) -> NeedsForm:
+    """The needs a page's form asks for (the API's parameters: languages, accessibility, age,
+    cost, referral); a value that cannot be used is dropped, with a message."""
+    asked = {
+        "languages": params.get("languages", "").strip(),
+        "accessibility": ",".join(v for v in params.getlist("accessibility") if v.strip()),
+        "age": params.get("age", "").strip(),
+        "cost": params.get("cost", "").strip(),
+        "referral": params.get("referral", "").strip(),
+    }
+    asked = {k: v for k, v in asked.items() if v}
+    values = {**asked, "accessibility": asked.get("accessibility", "").split(",")}
+    try:
+        wanted = needs_of_query(NeedsQuery.model_validate(asked))
+    except ValidationError:
+        return NeedsForm(values, None, "Age must be a whole number from 0 to 120.")
+    except AppError as exc:
+        return NeedsForm(values, None, exc.detail)
+    return NeedsForm(values, wanted, params=asked)
+
+
 def area_names(geography: Geography) -> dict[str, str]:
     """'ward:E05001390' → 'Batley East ward', for groups shown by the area they serve."""
     snapshot = geography.index.snapshot
@@ -103,7 +149,8 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     open_now = params.get("open_now") == "true"
     postcode = params.get("postcode", "")
     found = await find_place(services, postcode)
-    filters = AssetFilter(categories=[category] if category else None)
+    asked = needs_form(params)
+    filters = AssetFilter(categories=[category] if category else None, needs=asked.wanted)
     now = datetime.now(LONDON)
     pages = None
     if found.place is not None:
@@ -154,7 +201,8 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         "categories": categories,
         "place": found.place.describe() if found.place else None,
         "areas": found.areas,
-        "error": found.error,
+        "error": found.error or asked.error,
+        **asked.context,
         "items": items,
         "list_heading": heading,
         "list_caption": caption,
@@ -164,7 +212,7 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         "page_data": {
             "mapVar": parts.map_var,
             "overlays": overlays,
-            "assets": {"category": category or None, "openNow": open_now},
+            "assets": {"category": category or None, "openNow": open_now, "needs": asked.params},
             "groups": not category or category == "mutual_aid_group",
             "place": _place_marker(found.place),
             "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
@@ -203,24 +251,26 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     needs = [n for n in params.getlist("needs") if n in codes] or list(DEFAULT_NEEDS)
     postcode = params.get("postcode", "")
     at_text = params.get("at", "")
+    asked = needs_form(params)
     context: dict[str, Any] = {
         "title": "Hub desk",
         "page": "hub",
         "categories": categories,
         "form": {"postcode": postcode, "needs": needs, "at": at_text},
+        **asked.context,
         "answer": None,
         "error": None,
         "map": None,
     }
     found = await find_place(services, postcode)
-    context["error"] = found.error
-    if found.place is None:
+    context["error"] = found.error or asked.error
+    if found.place is None or asked.error:
         return context
     moment = _moment(at_text)
     support = await support_for_needs(
         request.app.state.asset_index, lambda: contextlib.nullcontext(services.conn),
         services.principal, found.place.easting, found.place.northing, needs,
-        Moment(moment, moment.date(), services.stale_after_days),
+        Moment(moment, moment.date(), services.stale_after_days), asked.wanted,
     )  # fmt: skip
     chosen = support.items()
     labels = {c["code"]: c["label"] for c in categories}
@@ -237,6 +287,7 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         **found.areas,
         "at": moment.isoformat(),
         "needs": answer_needs,
+        "needs_text": asked.wanted.describe() if asked.wanted else "",
     }
     m = maps.base_map(services.settings, (found.place.lat, found.place.lon), zoom=13)
     _, overlays = await outlines_on(m, services, ("district", "ward"), ("district", "ward"))

@@ -154,6 +154,7 @@ async def map_view(
     principal: PrincipalDep,
     category: CategoriesDep,
     bbox: BBoxDep,
+    wanted: NeedsDep,
     zoom: Annotated[int, Query(ge=0, le=22, description="The map's zoom level")] = 12,
     open_now: Annotated[bool, Query(description="Only those open now (points only)")] = False,
     open_at: OpenAtDep = None,
@@ -162,7 +163,7 @@ async def map_view(
         raise InvalidInput("bbox is required: west,south,east,north of the map view.")
     moment = open_at or (datetime.now(LONDON) if open_now else None)
     answer = await clusters.view(
-        conn, principal, AssetFilter(categories=category), bbox, zoom, moment
+        conn, principal, AssetFilter(categories=category, needs=wanted), bbox, zoom, moment
     )
     return JSON(answer, media_type="application/geo+json")
 

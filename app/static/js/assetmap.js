@@ -94,6 +94,7 @@
       });
       if (data.assets.category) { params.set("category", data.assets.category); }
       if (data.assets.openNow) { params.set("open_now", "true"); }
+      Object.keys(data.assets.needs || {}).forEach(function (name) { params.set(name, data.assets.needs[name]); });
       if (pending) { pending.abort(); }
       pending = new AbortController();
       fetch("/api/assets/clusters?" + params.toString(), { credentials: "same-origin", signal: pending.signal })
@@ -139,7 +140,11 @@
   if (data.groups) {
     var groups = L.layerGroup().addTo(map);
     overlays["Mutual aid groups (areas)"] = groups;
-    fetch("/api/assets?category=mutual_aid_group&format=geojson&limit=1000", { credentials: "same-origin" })
+    var groupParams = new URLSearchParams((data.assets && data.assets.needs) || {});
+    groupParams.set("category", "mutual_aid_group");
+    groupParams.set("format", "geojson");
+    groupParams.set("limit", "1000");
+    fetch("/api/assets?" + groupParams.toString(), { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (collection) {
         if (!collection) { return; }
