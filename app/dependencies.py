@@ -17,7 +17,6 @@ from app.geo.assets import AssetFilter
 from app.geo.geography import Geography, Place
 from app.geo.hours import london, london_today
 from app.geo.needs import NeedsFilter
-from app.geo.postcodes import require_postcode
 from app.needs import (
     ACCESSIBILITY,
     COSTS,
@@ -45,7 +44,8 @@ class PlaceQuery(BaseModel):
 
     postcode: str | None = Field(
         None,
-        description="A UK postcode in any spacing or case, e.g. `HD1 1AA` or `hd11aa`",
+        description="A UK postcode in any spacing or case, e.g. `HD1 1AA` or `hd11aa`; or its "
+        "outward code (`HD9`) or sector (`HD9 3`), answered at the centre of its live postcodes",
         max_length=16,
         examples=["HD1 1AA"],
     )
@@ -91,7 +91,7 @@ async def place_of(query: PlaceQuery, geography: Geography) -> Place:
             code="location_required",
         )
     if query.postcode is not None:
-        return await geography.postcode(require_postcode(query.postcode))
+        return await geography.place_of_postcode(query.postcode)
     if query.lat is not None or query.lon is not None:
         if query.lat is None or query.lon is None:
             raise InvalidInput("Give both lat and lon.", code="location_required")

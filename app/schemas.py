@@ -25,8 +25,14 @@ class LsoaRef(AreaRef):
 
 
 class PlaceUsed(BaseModel):
-    postcode: str | None = Field(description="The normalised postcode, when one was given")
+    postcode: str | None = Field(
+        description="The normalised postcode, outward code or sector, when one was given"
+    )
     postcode_status: Literal["live", "terminated", "unverified"] | None
+    precision: Literal["postcode", "sector", "outcode", "point"] = Field(
+        description="How exactly the place was given: a full postcode, a sector (HD9 3) or "
+        "outward code (HD9) answered at the centre of its live postcodes, or a point"
+    )
     note: str | None = Field(description="A caveat about the postcode, e.g. that it is terminated")
     lat: float
     lon: float

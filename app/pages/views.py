@@ -22,7 +22,6 @@ from app.geo.geography import Geography, Place
 from app.geo.hours import LONDON, london
 from app.geo.nearest import nearest
 from app.geo.needs import NeedsFilter
-from app.geo.postcodes import require_postcode
 from app.geo.profile import area_profile
 from app.needs import ACCESSIBILITY, LANGUAGES_OFFERED, language_name
 from app.pages import maps
@@ -64,7 +63,7 @@ async def find_place(services: PageServices, postcode: str) -> Found:
     if not postcode.strip():
         return Found()
     try:
-        place = await services.geography.postcode(require_postcode(postcode))
+        place = await services.geography.place_of_postcode(postcode)
     except AppError as exc:
         return Found(error=exc.detail)
     return Found(place, await services.geography.areas_at(place))
@@ -159,7 +158,7 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
             filters, NEAREST_ON_MAP, now, open_only=open_now,
         )  # fmt: skip
         items = [f.item(services.principal, now.date(), services.stale_after_days) for f in hits]
-        heading = f"Nearest to {found.place.postcode.postcode if found.place.postcode else ''}"
+        heading = f"Nearest to {found.place.label or ''}"
         caption = "Nearest first, with distances in a straight line"
     else:
         page = _whole(params.get("page"), default=1, low=1, high=10_000)
@@ -228,7 +227,7 @@ def _whole(text: str | None, default: int, low: int, high: int) -> int:
 def _place_marker(place: Place | None) -> dict[str, Any] | None:
     if place is None:
         return None
-    label = place.postcode.postcode if place.postcode else "Here"
+    label = place.label or "Here"
     return {"lat": place.lat, "lon": place.lon, "label": label}
 
 
