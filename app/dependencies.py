@@ -277,7 +277,7 @@ async def common_filters(
     stale_days = request.app.state.settings.stale_after_days
     return AssetFilter(
         categories=category,
-        q=_clean_q(q),
+        q=clean_q(q),
         statuses=status,
         bbox=bbox,
         updated_since=_at(updated_since, "updated_since"),
@@ -292,7 +292,7 @@ async def common_filters(
 _DIRECTION_MARKS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _clean_q(q: str | None) -> str | None:
+def clean_q(q: str | None) -> str | None:
     """Words to search for; control and direction characters, or bytes that were not UTF-8
     (decoded as U+FFFD), are refused rather than silently searched for."""
     if q is None:

@@ -35,6 +35,7 @@ from app.routers import (
     oruk,
     pages,
     queries,
+    search,
     submissions,
 )
 from app.security import SecurityHeadersMiddleware, tile_origin
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(queries.router)  # before assets: /api/assets/nearest is not an id
     app.include_router(areas.router)
     app.include_router(assets.router)
+    app.include_router(search.router)
     app.include_router(submissions.router)
     app.include_router(imports.router)
     app.include_router(exports.router)

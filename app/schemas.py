@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AreaRef(BaseModel):
@@ -180,6 +180,25 @@ class AssetItem(BaseModel):
     synthetic: bool = Field(description="An invented example, never a real service")
     version: int
     updated_at: str
+
+
+class SearchHit(BaseModel):
+    """An asset (every AssetItem field) or an area (layer, code, area, name, lat, lon)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["asset", "area"]
+    name: str
+    lat: float
+    lon: float
+    score: float = Field(description="0 to 1; 1 when the name contains the words as typed")
+    id: int | None = Field(None, description="An asset's id")
+    area: str | None = Field(None, description="An area's `layer:code`")
+
+
+class SearchResults(BaseModel):
+    q: str
+    items: list[SearchHit]
 
 
 class AssetPage(BaseModel):

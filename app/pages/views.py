@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.dependencies import NeedsQuery, needs_of_query
 from app.errors import AppError
-from app.geo.areas import find_area, resolve_layer
+from app.geo.areas import AreaRef, find_area, resolve_layer
 from app.geo.assets import AssetFilter, list_assets, list_open_assets
 from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
@@ -23,6 +23,7 @@ from app.geo.hours import LONDON, london
 from app.geo.nearest import nearest
 from app.geo.needs import NeedsFilter
 from app.geo.profile import area_profile
+from app.geo.search import search_all
 from app.needs import ACCESSIBILITY, LANGUAGES_OFFERED, language_name
 from app.pages import maps
 from app.pages.geodata import MapData
@@ -33,6 +34,7 @@ from app.visibility import present
 
 PAGE_SIZE = 50
 NEAREST_ON_MAP = 20
+SEARCH_ON_MAP = 20
 DEFAULT_NEEDS = ("food_bank", "gp_practice", "library", "advice")
 LAYER_LABELS = {"ward": "ward", "hub": "hub", "neighbourhood": "neighbourhood", "district": ""}
 
@@ -147,12 +149,27 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     category = category if category in codes else ""
     open_now = params.get("open_now") == "true"
     postcode = params.get("postcode", "")
+    words = params.get("q", "").strip()[:100]
     found = await find_place(services, postcode)
     asked = needs_form(params)
     filters = AssetFilter(categories=[category] if category else None, needs=asked.wanted)
+    within = await _area_asked(services, params.get("area", ""))
+    if within is not None:
+        filters.area_id = within.id
     now = datetime.now(LONDON)
     pages = None
-    if found.place is not None:
+    area_hits: list[dict[str, Any]] = []
+    if words and found.place is None:
+        matched = await search_all(
+            services.conn, services.principal, words, SEARCH_ON_MAP, now.date(),
+            services.stale_after_days,
+        )  # fmt: skip
+        items = [hit for hit in matched if hit["kind"] == "asset"
+                 and (not category or hit["category"] == category)]  # fmt: skip
+        area_hits = [hit for hit in matched if hit["kind"] == "area"]
+        heading = f"Matching “{words}”"
+        caption = "Best matches first; names are matched allowing for small spelling slips"
+    elif found.place is not None:
         hits = await nearest(
             services.conn, services.principal, found.place.easting, found.place.northing,
             filters, NEAREST_ON_MAP, now, open_only=open_now,
@@ -177,6 +194,8 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
             if not category
             else next(c["label"] for c in categories if c["code"] == category)
         )
+        if within is not None:
+            heading += f" in {within.name} {LAYER_LABELS.get(within.layer.name, '')}".rstrip()
         caption = f"{total} entries, by name" + (", open now" if open_now else "")
         pages = _pager(request, page, total)
     centre = (found.place.lat, found.place.lon) if found.place else None
@@ -196,7 +215,14 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     return {
         "title": "Find support",
         "page": "map",
-        "form": {"postcode": postcode, "category": category, "open_now": open_now},
+        "form": {
+            "postcode": postcode,
+            "category": category,
+            "open_now": open_now,
+            "q": words,
+            "area": f"{within.layer.name}:{within.code}" if within else "",
+        },
+        "area_hits": area_hits,
         "categories": categories,
         "place": found.place.describe() if found.place else None,
         "areas": found.areas,
@@ -217,6 +243,17 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
             "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
         },
     }
+
+
+async def _area_asked(services: PageServices, asked: str) -> AreaRef | None:
+    """The area a page's link asks for (`ward:E05001390`); none when it is not one."""
+    layer, _, code = asked.partition(":")
+    if not code:
+        return None
+    try:
+        return await find_area(services.conn, layer, code)
+    except AppError:
+        return None
 
 
 def _whole(text: str | None, default: int, low: int, high: int) -> int:
