@@ -19,7 +19,7 @@ from tests.conftest import auth
 
 
 def _add(client: TestClient, key: str, **body: Any) -> Any:
-    body = {"synthetic": True, "category": "advice", "postcode": "WF13 1HN", **body}
+    body = {"synthetic": True, "category": "vcs_anchor", "postcode": "WF13 1HN", **body}
     return client.post("/api/assets", json=body, headers=auth(key))
 
 
@@ -153,14 +153,14 @@ def test_list_filters_and_their_messages(
 def test_the_hub_desk_filters_by_language_and_says_so(
     client: TestClient, speakers: dict[str, dict[str, Any]]
 ) -> None:
-    asked = {"postcode": "WF13 1HN", "needs": "advice", "languages": "ur",
+    asked = {"postcode": "WF13 1HN", "needs": "vcs_anchor", "languages": "ur",
              "accessibility": "step_free_access"}  # fmt: skip
     page = client.get("/hub", params=asked)
     assert page.status_code == 200
     assert "Example Urdu Desk" in page.text and "Example Plain Desk" not in page.text
     assert "speaks Urdu; step-free access" in page.text
     assert 'value="ur" selected' in page.text
-    everyone = client.get("/hub", params={"postcode": "WF13 1HN", "needs": "advice"})
+    everyone = client.get("/hub", params={"postcode": "WF13 1HN", "needs": "vcs_anchor"})
     assert "Example Plain Desk" in everyone.text
     bad = client.get("/hub", params={**asked, "age": "old"})
     assert bad.status_code == 200 and "Age must be a whole number" in bad.text
@@ -169,7 +169,7 @@ def test_the_hub_desk_filters_by_language_and_says_so(
 def test_the_public_map_lists_only_what_meets_the_needs(
     client: TestClient, speakers: dict[str, dict[str, Any]]
 ) -> None:
-    page = client.get("/", params={"postcode": "WF13 1HN", "category": "advice", "age": "72",
+    page = client.get("/", params={"postcode": "WF13 1HN", "category": "vcs_anchor", "age": "72",
                                    "languages": "ur"})  # fmt: skip
     assert page.status_code == 200
     assert "Example Urdu Desk" in page.text and "Example Plain Desk" not in page.text
