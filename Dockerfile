@@ -13,6 +13,10 @@ COPY boundaries ./boundaries
 COPY migrations ./migrations
 RUN pip install --no-cache-dir -e .
 
+# the development referral key's folder (docker-compose mounts a volume here; production sets
+# ASSETMAP_REFERRAL_KEY instead)
+RUN mkdir /secrets && chown assetmap /secrets
+ENV ASSETMAP_REFERRAL_KEY_FILE=/secrets/referral.key
 USER assetmap
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -200,12 +200,13 @@ def keys_create(
     role: str = typer.Option(..., help="admin, editor, hub_worker or planner"),
     name: str = typer.Option(..., help='Who holds it, e.g. "Huddersfield hub desk"'),
     organisation: str = typer.Option(None, help="The organisation (required for an editor)"),
+    email: str = typer.Option(None, help="Where its holder is told of referrals (optional)"),
 ) -> None:
     """Make a key; it is printed once, alone on the last line, and stored only as a hash."""
     from app.register.keys import create_key
 
     try:
-        row, key = _run(lambda session: create_key(session, name, role, organisation))  # type: ignore[arg-type]
+        row, key = _run(lambda session: create_key(session, name, role, organisation, email))  # type: ignore[arg-type]
     except ValueError as exc:
         _say(f"error: {exc}")
         raise typer.Exit(2) from exc
@@ -294,6 +295,8 @@ def import_assets(
     else:
         for error in report.errors:
             typer.echo(f"row {error.row}, {error.field}: {error.reason}")
+        for warning in report.warnings:
+            typer.echo(f"row {warning.row}, {warning.field}: warning: {warning.reason}")
         typer.echo(
             f"{report.rows} rows: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.rejected} rejected; "
@@ -320,6 +323,54 @@ def assets_purge(
     _say(f"purged asset {asset_id}")
 
 
+referrals_cli = typer.Typer(
+    help="Referrals: erase client details on schedule or request; subject access.",
+    no_args_is_help=True,
+)
+cli.add_typer(referrals_cli, name="referrals")
+
+
+@referrals_cli.command("purge")
+def referrals_purge(
+    referral_id: int = typer.Option(
+        None, "--id", help="Erase this referral's client details now (on request), open or not"
+    ),
+) -> None:
+    """Erase client details: of referrals closed over the retention period ago (the server also
+    does this daily), or of one referral with --id. Need, dates and statuses stay."""
+    from app.referrals.retention import erase_expired, erase_one
+
+    settings = get_settings()
+    if referral_id is not None:
+        if not _run(lambda session: erase_one(session, referral_id, "cli")):
+            _say(f"error: referral {referral_id} does not exist or holds no client details")
+            raise typer.Exit(1)
+        _say(f"erased the client details of referral {referral_id}")
+        return
+    days = settings.referral_retention_days
+    count = _run(lambda session: erase_expired(session, days, "cli"))
+    _say(f"erased the client details of {count} referrals closed over {days} days ago")
+
+
+@referrals_cli.command("export")
+def referrals_export(
+    client_contact: str = typer.Option(
+        ..., "--client-contact", help="The person's phone number or e-mail, as they gave it"
+    ),
+) -> None:
+    """A subject access request: every referral holding this contact, with its details, as
+    JSON on stdout (the export is audited). Send it to the person securely."""
+    import orjson
+
+    from app.referrals.crypto import ClientCipher
+    from app.referrals.retention import export_for_contact
+
+    cipher = ClientCipher.from_settings(get_settings())
+    found = _run(lambda session: export_for_contact(session, cipher, client_contact, "cli"))
+    typer.echo(orjson.dumps({"referrals": found}, option=orjson.OPT_INDENT_2).decode())
+    _say(f"{len(found)} referrals hold this contact")
+
+
 @cli.command("serve")
 def serve(
     port: int = typer.Option(None, help="Port (default: PORT or 8000)"),
@@ -331,7 +382,11 @@ def serve(
 
     import uvicorn
 
+    from app.referrals.crypto import BadKey, ClientCipher, MissingKey
+
     settings = get_settings()
+    with _exit_on(MissingKey, BadKey):  # say why in one line, before any worker starts
+        ClientCipher.from_settings(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,

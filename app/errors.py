@@ -148,6 +148,13 @@ async def _http_error(_: Request, exc: Exception) -> JSON:
     code = _HTTP_CODES.get(exc.status_code, "error")
     detail = str(exc.detail)
     if exc.status_code == 400 and "parsing the body" in detail:
+        if isinstance(exc.__cause__, RecursionError):
+            return error_response(
+                422,
+                "The body is nested too deeply to read (arrays or objects hundreds of levels "
+                "inside each other); send flatter JSON.",
+                "invalid_json",
+            )
         return error_response(
             422, "The body could not be parsed: send JSON in UTF-8.", "invalid_json"
         )
@@ -190,7 +197,9 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     return error_response(503, DATABASE_UNAVAILABLE, "database_unavailable", headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSON:
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    if _unavailable_state(exc):  # a driver's own error, not wrapped by SQLAlchemy
+        return await _database_unavailable(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "Internal error; it has been logged.", "internal_error")
 
@@ -207,8 +216,38 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return None
 
 
+# PostgreSQL's classes for "the server cannot take this now": connection exceptions (08…) and
+# the operator-intervention states of a shutdown, crash or start-up (57P01-57P05; 57P03 is "the
+# database system is starting up"), and 53300, too many connections. 57014, a cancelled
+# statement, is answered on its own.
+UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+
+
+def _unavailable_state(exc: BaseException) -> bool:
+    """Whether this error, or one it came from, carries an SQLSTATE of UNAVAILABLE_SQLSTATES."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if isinstance(code, str) and code.startswith(UNAVAILABLE_SQLSTATES):
+            return True
+        orig = getattr(error, "orig", None)
+        pending += [
+            error.__cause__,
+            error.__context__,
+            orig if isinstance(orig, BaseException) else None,
+        ]
+    return False
+
+
 def _is_connection_problem(exc: DBAPIError) -> bool:
     if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if _unavailable_state(exc):
         return True
     original = getattr(exc, "orig", None)
     return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -22,12 +23,27 @@ ASSET_CSV_COLUMNS = (
 )  # fmt: skip
 
 
+# A cell a spreadsheet would read as a formula (OWASP "CSV injection"): `=HYPERLINK(…)` in a name
+# would become a live link in Excel. Such text gets a leading single quote; a number written as
+# text (`-1.78`, `+44`) stays as it is, so numbers stay numbers.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """The cell as a spreadsheet will show it and never run it."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], *notes: str) -> str:
-    """CSV with a header row and, last, the attribution line and any `notes` (`#` comments)."""
+    """CSV with a header row and, last, the attribution line and any `notes` (`#` comments): the
+    one CSV writer of every CSV answer, each cell made `spreadsheet_safe`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     writer.writerows([f"# {line}"] for line in (ATTRIBUTION, *notes))
     return buffer.getvalue()
 

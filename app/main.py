@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app import __version__, openapi
 from app.attribution import ATTRIBUTION
 from app.compression import PageCompressionMiddleware
+from app.control_characters import ControlCharacterMiddleware
 from app.db import create_api_engine, listen_dsn, warm_pool
 from app.errors import ErrorBody, register_error_handlers
 from app.geo.asset_freshness import AssetIndex, WritesMarkStale
@@ -23,6 +24,9 @@ from app.geo.geography import Geography
 from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
 from app.logs import RequestIdMiddleware, configure_logging
 from app.pages.geodata import MapData
+from app.public_origin import public_origin
+from app.referrals.crypto import ClientCipher
+from app.referrals.retention import erase_daily
 from app.responses import JSON
 from app.routers import (
     areas,
@@ -35,6 +39,8 @@ from app.routers import (
     oruk,
     pages,
     queries,
+    referral_pages,
+    referrals,
     search,
     submissions,
 )
@@ -74,6 +80,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except Exception:  # the database may be down at start; the refresher keeps trying
         log.warning("boundary index not loaded at start-up; lookups use PostGIS until it is")
     index.start()
+    eraser = asyncio.create_task(erase_daily(engine, settings))
     app.state.asset_index = None
     if settings.asset_index:
         asset_index = AssetIndex(
@@ -85,6 +92,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        eraser.cancel()
         if app.state.asset_index is not None:
             await app.state.asset_index.stop()
         await index.stop()
@@ -105,7 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={500: {"model": ErrorBody, "description": "Internal error (logged)."}},
     )
     app.state.settings = settings
-    # Added last = runs first: request id, then headers, then the limits.
+    # here, not at start-up: production without its key refuses before it serves anything
+    app.state.client_cipher = ClientCipher.from_settings(settings)
+    # Added last = runs first: request id, then headers, then the limits, then the text check.
+    app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(
         RateLimitMiddleware,
         rates={
@@ -121,6 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(PageCompressionMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        public_origin, base_url=settings.public_url, allowed_hosts=settings.allowed_hosts
+    )
     app.add_middleware(SecurityHeadersMiddleware, tile_origin=tile_origin(settings.tile_url))
     app.add_middleware(WritesMarkStale)
     app.add_middleware(RequestIdMiddleware)
@@ -134,11 +148,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assets.router)
     app.include_router(search.router)
     app.include_router(submissions.router)
+    app.include_router(referrals.router)
     app.include_router(imports.router)
     app.include_router(exports.router)
     app.include_router(ogc.router)
     app.include_router(oruk.router)
     app.include_router(pages.router)
+    app.include_router(referral_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
     return app

@@ -15,6 +15,7 @@ from sqlalchemy import (
     FetchedValue,
     ForeignKey,
     Integer,
+    LargeBinary,
     SmallInteger,
     Text,
     Time,
@@ -68,6 +69,9 @@ class Asset(Base):
         Geometry("MULTIPOLYGON", 4326, spatial_index=False)
     )
     service_area_code: Mapped[str | None] = mapped_column(Text)
+    drawn_area: Mapped[Any | None] = mapped_column(
+        Geometry("MULTIPOLYGON", 4326, spatial_index=False)
+    )
     phone: Mapped[str | None] = mapped_column(Text)
     phone_digits: Mapped[str | None] = mapped_column(Text)
     phone_visibility: Mapped[str] = mapped_column(Text, default="public")
@@ -93,6 +97,7 @@ class Asset(Base):
     source: Mapped[str] = mapped_column(Text, default="api")
     source_ref: Mapped[str | None] = mapped_column(Text)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepts_referrals: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
     search: Mapped[Any] = mapped_column(
         TSVECTOR, server_default=FetchedValue(), server_onupdate=FetchedValue()
@@ -143,6 +148,7 @@ class ApiKey(Base):
     organisation_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("organisation.id"))
     prefix: Mapped[str] = mapped_column(Text, unique=True)
     secret_hash: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -179,3 +185,33 @@ class Submission(Base):
     decided_by: Mapped[str | None] = mapped_column(Text)
     decision_note: Mapped[str | None] = mapped_column(Text)
     result_asset_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("asset.id"))
+
+
+class Referral(Base):
+    """A caller's need passed to an organisation; `client_details` is a Fernet token
+    (app/referrals/crypto.py), never plain text, and NULL once erased."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    asset_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("asset.id", ondelete="SET NULL")
+    )
+    organisation_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("organisation.id"))
+    need: Mapped[str] = mapped_column(Text, ForeignKey("category.code"))
+    neighbourhood_code: Mapped[str | None] = mapped_column(Text)
+    sender_key_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("api_key.id"))
+    sender_name: Mapped[str] = mapped_column(Text)
+    sender_organisation_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("organisation.id")
+    )
+    client_details: Mapped[bytes | None] = mapped_column(LargeBinary)
+    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(Text, default="sent")
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

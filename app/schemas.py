@@ -178,8 +178,16 @@ class AssetItem(BaseModel):
     source: str
     source_ref: str | None
     synthetic: bool = Field(description="An invented example, never a real service")
+    accepts_referrals: bool = Field(
+        description="Hub workers may send it referrals (POST /api/referrals)"
+    )
     version: int
     updated_at: str
+    warnings: list[str] | None = Field(
+        None,
+        description="Only in the answer to a write: what was accepted but may be wrong (a "
+        "place beyond Kirklees).",
+    )
 
 
 class SearchHit(BaseModel):

@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         False, description="Mark the sign-in cookie Secure (set it when TLS ends at a proxy)."
     )
+    allowed_hosts: list[str] = Field(
+        ["localhost", "127.0.0.1", "[::1]", "testserver"],  # testserver: Starlette's test client
+        description="Host headers answered when public_url is not set (others: 400); "
+        '"*.example.org" allows subdomains, "*" any host. JSON list in the environment.',
+    )
 
     # --- outgoing mail ------------------------------------------------------------------------
     smtp_host: str | None = Field(
@@ -128,6 +133,39 @@ class Settings(BaseSettings):
     smtp_timeout_s: float = Field(10.0, gt=0, description="Give up on the SMTP server after this.")
     mail_from: str = Field(
         "assetmap@localhost", description="The sender address of every message the service sends."
+    )
+    public_url: str | None = Field(
+        None,
+        description="The service's address as its users reach it (https://map.example.org), for "
+        "links in e-mails; also every request is seen as arriving at its origin, so absolute "
+        "links (OGC, paging, ORUK) never reflect a Host header. Unset: the address the request "
+        "came to, from allowed_hosts only.",
+    )
+
+    # --- environment ----------------------------------------------------------------------------
+    environment: Literal["development", "production"] = Field(
+        "development",
+        validation_alias=_env("ASSETMAP_ENV"),
+        description="production refuses to start without the secrets development invents "
+        "(ASSETMAP_REFERRAL_KEY).",
+    )
+
+    # --- referrals ------------------------------------------------------------------------------
+    referral_key: str | None = Field(
+        None,
+        description="Fernet key(s) for referral client details, comma-separated, newest first "
+        "(older ones still decrypt: rotation). Unset in development: a key is generated in "
+        "referral_key_file; unset in production: the server refuses to start.",
+    )
+    referral_key_file: Path = Field(
+        PROJECT_ROOT / ".secrets" / "referral.key",
+        description="Development only: where the generated referral key is kept.",
+    )
+    referral_retention_days: int = Field(
+        30, ge=0, description="Client details are erased this many days after a referral closes."
+    )
+    referral_purge_every_h: float = Field(
+        24, ge=0, description="How often the server erases expired client details (0: never)."
     )
 
 

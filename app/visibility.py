@@ -5,6 +5,11 @@ Tiers: public (anyone), professional (hub workers, planners), hidden (admins). E
 public tier plus their own organisation's assets. Archived assets only admins see. Private
 contact fields and addresses are shown to professionals and the owning editor only; a group
 shown by its area never shows an address or an exact point to anyone else.
+
+A group's drawn area is the same kind of secret as its address: drawn round a home, it would
+publish the home. Every channel reads `service_area`, the public area the drawing was coarsened
+to when it was written (app.geo.privacy: the LSOAs it touches), and searches by it; the drawing
+itself (`drawn_area`) is shown, as `service_area`, only to those who may see the address.
 """
 
 from __future__ import annotations
@@ -89,7 +94,9 @@ def present(
         "organisation_id": row["organisation_id"],
         "location_approximate": approximate,
         "service_area_code": row["service_area_code"],
-        "service_area": _json(row["service_area"]),
+        "service_area": _json(
+            row["drawn_area"] if private_ok and row["drawn_area"] else row["service_area"]
+        ),
     }
     for field in CONTACT_FIELDS:
         hidden = row[f"{field}_visibility"] == "private" or (field == "address" and approximate)
@@ -129,6 +136,7 @@ def present(
         source=row["source"],
         source_ref=row["source_ref"],
         synthetic=row["synthetic"],
+        accepts_referrals=row["accepts_referrals"],
         version=row["version"],
         updated_at=_iso(row["updated_at"]),
     )

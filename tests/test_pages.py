@@ -33,6 +33,7 @@ PAGES = {
     "planner": "/planner?area=ward%3AE05001390&category=food_bank&max_km=2&layer=ward",
     "submit": "/submit",
     "moderate": "/moderate",
+    "referrals": "/referrals",
 }
 SHOTS = (
     Path(__file__).resolve().parents[1] / "docs" / "screenshots"

@@ -34,10 +34,13 @@ ASSET_COLUMNS = f"""
     ST_Y(a.geom) AS lat, ST_X(a.geom) AS lon, a.location_approximate, a.service_area_code,
     CASE WHEN a.service_area IS NULL THEN NULL ELSE ST_AsGeoJSON(a.service_area, 6) END
         AS service_area,
+    CASE WHEN a.drawn_area IS NULL THEN NULL ELSE ST_AsGeoJSON(a.drawn_area, 6) END
+        AS drawn_area,
     a.phone, a.phone_visibility, a.email, a.email_visibility, a.website, a.website_visibility,
     a.referral_route, a.referral_route_visibility, a.eligibility, a.languages, a.accessibility,
     a.accessibility_note, a.min_age, a.max_age, a.cost, a.referral, a.hours_note,
     a.status, a.visibility, a.last_verified, a.source, a.source_ref, a.synthetic, a.version,
+    a.accepts_referrals,
     a.created_at, a.updated_at, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions
 """
 ASSET_FROM = """

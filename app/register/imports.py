@@ -45,6 +45,7 @@ class ImportReport:
     rejected: int = 0
     stored: bool = False
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # stored all the same
     ignored_columns: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -104,7 +105,10 @@ def row_fields(row: Row) -> dict[str, Any]:
         if geometry.get("has_z") or has_third_dimension(geometry.get("coordinates")):
             raise LocationError("geometry", "has 3-D coordinates; send 2-D points or polygons")
         if geometry.get("type") == "Point":
-            body["lon"], body["lat"] = geometry["coordinates"][:2]
+            coordinates = geometry.get("coordinates")
+            if not isinstance(coordinates, list | tuple) or len(coordinates) != 2:
+                raise LocationError("geometry", "a Point needs [longitude, latitude]")
+            body["lon"], body["lat"] = coordinates
         elif geometry.get("type") in ("Polygon", "MultiPolygon"):
             body["service_area"] = geometry
         else:
@@ -134,11 +138,14 @@ def _errors_of(exc: ValidationError, row: Row) -> list[RowError]:
 
 
 async def validate(
-    session: AsyncSession, rows: Sequence[Row], progress: Progress | None = None
+    session: AsyncSession,
+    rows: Sequence[Row],
+    progress: Progress | None = None,
+    warnings: list[RowError] | None = None,
 ) -> tuple[list[tuple[int, AssetCreate]], list[RowError]]:
     """Every row checked (fields, category, location) before anything is stored. A row may name
     candidate categories (a list, from another directory's taxonomy): the first the register
-    knows is taken, else `other`."""
+    knows is taken, else `other`. A place beyond Kirklees is a warning (in `warnings`)."""
     valid: list[tuple[int, AssetCreate]] = []
     errors: list[RowError] = []
     gazetteer = Gazetteer(await session.connection())
@@ -152,8 +159,12 @@ async def validate(
             body.setdefault("source_ref", default_ref(body))
             data = AssetCreate.model_validate(body)
             await check_category(session, data.category)
-            if await resolve(data, data.category, gazetteer) is None:
+            location = await resolve(data, data.category, gazetteer)
+            if location is None:
                 raise LocationError("location", "say where it is: lat and lon, a postcode or area")
+            beyond = await gazetteer.beyond_kirklees(location)
+            if beyond is not None and warnings is not None:
+                warnings.append(RowError(row.number, row.source_field(_place_field(data)), beyond))
             valid.append((row.number, data))
         except ValidationError as exc:
             errors.extend(_errors_of(exc, row))
@@ -164,6 +175,15 @@ async def validate(
         if progress and index % 500 == 0:
             progress("checked", index, len(rows))
     return valid, errors
+
+
+def _place_field(data: AssetCreate) -> str:
+    """The field that placed the asset, to name in a warning about where it is."""
+    if data.service_area:
+        return "service_area"
+    if data.area:
+        return "area"
+    return "lat" if data.lat is not None else "postcode"
 
 
 async def import_rows(
@@ -179,7 +199,7 @@ async def import_rows(
     columns = {column for row in rows for column in row.values}
     report.ignored_columns = sorted(columns - KNOWN_COLUMNS)
     async with sessions.begin() as session:
-        valid, errors = await validate(session, rows, progress)
+        valid, errors = await validate(session, rows, progress, report.warnings)
         report.errors = errors
         report.rejected = len({e.row for e in errors})
         if (errors and not skip_invalid) or not valid:

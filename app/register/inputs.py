@@ -44,10 +44,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _clean_text(value: Any) -> Any:
-    """Trim, drop control characters, and treat blank as absent."""
+    """Trim, and treat blank as absent; a control character (NUL and the like; tabs and line
+    breaks are text) is refused, as in a query string, never silently dropped."""
     if isinstance(value, str):
-        value = _CONTROL.sub("", value).strip()
-        return value or None
+        found = _CONTROL.search(value)
+        if found:
+            character = "NUL" if found.group() == "\x00" else f"U+{ord(found.group()):04X}"
+            raise ValueError(f"contains a control character ({character}); send plain text")
+        return value.strip() or None
     return value
 
 
@@ -157,6 +161,11 @@ class AssetFields(BaseModel):
     last_verified: date | None = None
     source_ref: ShortText = None
     synthetic: bool | None = None
+    accepts_referrals: bool | None = Field(
+        None,
+        description="Hub workers may send it referrals (POST /api/referrals); the asset needs an "
+        "organisation, whose editors receive them",
+    )
 
     @field_validator("postcode")
     @classmethod

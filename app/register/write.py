@@ -34,7 +34,7 @@ PLAIN_FIELDS = (
     "phone_visibility", "email", "email_visibility", "website", "website_visibility",
     "referral_route", "referral_route_visibility", "eligibility", "languages", "accessibility",
     "accessibility_note", "min_age", "max_age", "cost", "referral", "hours_note", "status",
-    "visibility", "last_verified", "source_ref", "synthetic",
+    "visibility", "last_verified", "source_ref", "synthetic", "accepts_referrals",
 )  # fmt: skip
 
 
@@ -109,6 +109,9 @@ def _set_location(asset: Asset, location: Location) -> None:
         WKTElement(location.service_area_wkt, srid=4326) if location.service_area_wkt else None
     )
     asset.service_area_code = location.service_area_code
+    asset.drawn_area = (
+        WKTElement(location.drawn_area_wkt, srid=4326) if location.drawn_area_wkt else None
+    )
 
 
 def _apply(asset: Asset, fields: AssetFields) -> None:
@@ -141,6 +144,12 @@ def _apply(asset: Asset, fields: AssetFields) -> None:
         ]  # fmt: skip
     if asset.category == "mutual_aid_group" or asset.location_approximate:
         asset.address_visibility = "private"  # a group's address is never public
+    if asset.accepts_referrals and asset.organisation_id is None:
+        raise InvalidInput(
+            "accepts_referrals needs an organisation (its editors receive the referrals): "
+            "give organisation too",
+            code="referrals_need_organisation",
+        )
 
 
 async def create_asset(

@@ -8,7 +8,7 @@ whether a referral is needed from the route, ages from the eligibility note, lan
 as their codes (names it does not know are kept as they were).
 
 Revision ID: 0014_asset_needs
-Revises: 0008_asset_change_notifications
+Revises: 0010_referrals
 Create Date: 2026-12-07
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0014_asset_needs"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010_referrals"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
