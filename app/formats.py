@@ -15,8 +15,9 @@ from app.visibility import present
 
 ASSET_CSV_COLUMNS = (
     "id", "name", "category", "lat", "lon", "category_label", "description", "organisation",
-    "address", "postcode", "phone", "email", "website", "referral", "eligibility", "languages",
-    "accessibility", "hours_text", "status", "visibility", "last_verified", "stale",
+    "address", "postcode", "phone", "email", "website", "referral_route", "eligibility",
+    "languages", "accessibility", "accessibility_note", "min_age", "max_age", "cost", "referral",
+    "hours_text", "status", "visibility", "last_verified", "stale",
     "location_approximate", "service_area_code", "synthetic", "source", "source_ref", "licences",
     "version", "updated_at",
 )  # fmt: skip

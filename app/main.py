@@ -45,6 +45,7 @@ from app.routers import (
     queries,
     referral_pages,
     referrals,
+    search,
     sources,
     submissions,
 )
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sources.router)
     app.include_router(entries.router)
     app.include_router(claims.router)
+    app.include_router(search.router)
     app.include_router(submissions.router)
     app.include_router(referrals.router)
     app.include_router(imports.router)

@@ -22,9 +22,10 @@ import numpy as np
 import orjson
 
 from app.geo.hours import published_hours
+from app.needs import needs_text
 from app.principal import Principal
 
-CONTACT_FIELDS = ("address", "phone", "email", "website", "referral")
+CONTACT_FIELDS = ("address", "phone", "email", "website", "referral_route")
 APPROXIMATE_DECIMALS = 3  # about 100 m: an area's point, never a door
 
 
@@ -125,7 +126,20 @@ def present(
     item.update(
         eligibility=row["eligibility"],
         languages=list(row["languages"] or []),
-        accessibility=row["accessibility"],
+        accessibility=list(row["accessibility"] or []),
+        accessibility_note=row["accessibility_note"],
+        min_age=row["min_age"],
+        max_age=row["max_age"],
+        cost=row["cost"],
+        referral=row["referral"],
+        needs_text=needs_text(
+            row["languages"] or (),
+            row["accessibility"] or (),
+            row["min_age"],
+            row["max_age"],
+            row["cost"],
+            row["referral"],
+        ),
         opening_hours=opening_hours,
         opening_exceptions=exceptions,
         hours_text=hours_text,

@@ -12,6 +12,7 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.geo.hours import london, state_of
+from app.geo.needs import NeedsFilter
 from app.principal import Principal
 from app.visibility import scope
 
@@ -42,7 +43,8 @@ ASSET_COLUMNS = f"""
     CASE WHEN a.drawn_area IS NULL THEN NULL ELSE ST_AsGeoJSON(a.drawn_area, 6) END
         AS drawn_area,
     a.phone, a.phone_visibility, a.email, a.email_visibility, a.website, a.website_visibility,
-    a.referral, a.referral_visibility, a.eligibility, a.languages, a.accessibility, a.hours_note,
+    a.referral_route, a.referral_route_visibility, a.eligibility, a.languages, a.accessibility,
+    a.accessibility_note, a.min_age, a.max_age, a.cost, a.referral, a.hours_note,
     a.status, a.visibility, a.last_verified, a.verified_by, a.verified_how, a.source,
     a.source_ref, a.synthetic, a.version, a.accepts_referrals,
     a.created_at, a.updated_at, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions,
@@ -139,6 +141,7 @@ class AssetFilter:
     hours: HoursFilter | None = None
     licences: Sequence[str] | None = None  # every source's licence among these (or `commercial`)
     changed_after: datetime | None = None  # committed after (the change feed's clock)
+    needs: NeedsFilter | None = None  # languages, accessibility, age, cost, referral
     extra: dict[str, Any] = field(default_factory=dict)
 
     def where(self, principal: Principal) -> tuple[str, dict[str, Any]]:
@@ -191,6 +194,10 @@ class AssetFilter:
             clause, licence_params = licence_clause(self.licences)
             clauses.append(clause)
             params.update(licence_params)
+        if self.needs:
+            clause, needs_params = self.needs.clause()
+            clauses.append(clause)
+            params.update(needs_params)
         return " AND ".join(clauses), params
 
 

@@ -21,6 +21,7 @@ from app.geo.asset_index import Snapshot
 from app.geo.assets import AssetFilter
 from app.geo.hours import OpeningState
 from app.geo.nearest import MAX_SCANNED, located, nearest, nearest_per_need
+from app.geo.needs import NeedsFilter
 from app.principal import Principal
 from app.visibility import is_stale, present
 
@@ -77,19 +78,20 @@ async def _from_database(
     northing: float,
     needs: Sequence[str],
     at: datetime,
+    wanted: NeedsFilter | None = None,
 ) -> dict[str, list[Listed]]:
     """One statement for every need: the nearest, and the nearest open within a wider radius;
     a further search only when the open ones found fewer than wanted and some turned out shut."""
     per_need = await nearest_per_need(
         conn, principal, easting, northing, needs, CANDIDATES_PER_NEED, at,
-        open_per_need=OPEN_WANTED, open_within_m=WIDER_SEARCH_M,
+        open_per_need=OPEN_WANTED, open_within_m=WIDER_SEARCH_M, wanted=wanted,
     )  # fmt: skip
     chosen = {}
     for need, found in per_need.items():
         extra = found.open_nearby
         if len(extra) < OPEN_WANTED and found.maybe_more_open:
             extra = await nearest(
-                conn, principal, easting, northing, AssetFilter(categories=[need]),
+                conn, principal, easting, northing, AssetFilter(categories=[need], needs=wanted),
                 OPEN_WANTED, at, max_m=WIDER_SEARCH_M, open_only=True,
             )  # fmt: skip
         seen = {f.id for f in found.nearest}
@@ -107,10 +109,11 @@ async def _from_index(
     northing: float,
     needs: Sequence[str],
     at: datetime,
+    wanted: NeedsFilter | None = None,
 ) -> dict[str, list[tuple[int, float, OpeningState, str]]]:
     """The index's walk for every need: the assets chosen, their rows held (read the first
     time they are shown)."""
-    walks = snapshot.nearest(needs, principal, easting, northing, at)
+    walks = snapshot.nearest(needs, principal, easting, northing, at, wanted)
     chosen = {need: choose(walk) for need, walk in walks.items()}
     gone = await snapshot.read_rows(
         {asset for listed in chosen.values() for asset, *_ in listed}, principal, connect
@@ -176,19 +179,25 @@ async def support_for_needs(
     northing: float,
     needs: Sequence[str],
     moment: Moment,
+    wanted: NeedsFilter | None = None,
 ) -> Support:
-    """Each need's listed assets as this principal may see them, with how each is listed: from
-    the asset index when it is current, else from PostGIS."""
+    """Each need's listed assets as this principal may see them (meeting the `wanted` needs:
+    languages, accessibility, age, cost, referral), with how each is listed: from the asset
+    index when it is current and can apply them, else from PostGIS."""
     snapshot = index.current() if index is not None else None
+    if snapshot is not None and not snapshot.answers(wanted):
+        snapshot = None
     chosen: Mapping[str, Sequence[tuple[Any, float, OpeningState, str]]]
     if snapshot is not None:
         chosen = await _from_index(
-            snapshot, connect, principal, easting, northing, needs, moment.at
+            snapshot, connect, principal, easting, northing, needs, moment.at, wanted
         )
         rows: Mapping[Any, RowMapping] = snapshot.rows
     else:
         async with connect() as conn:
-            chosen = await _from_database(conn, principal, easting, northing, needs, moment.at)
+            chosen = await _from_database(
+                conn, principal, easting, northing, needs, moment.at, wanted
+            )
         rows = _Itself()
     chosen = {
         need: checked_first(listed, lambda asset: rows[asset]["last_verified"], moment)

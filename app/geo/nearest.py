@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.geo.assets import ASSET_COLUMNS, ASSET_FROM, AssetFilter, may_be_open
 from app.geo.hours import OpeningState, state_of
+from app.geo.needs import NeedsFilter
 from app.principal import Principal
 from app.visibility import present
 
@@ -192,10 +193,11 @@ async def nearest_per_need(
     at: datetime,
     open_per_need: int = 0,
     open_within_m: float = 0,
+    wanted: NeedsFilter | None = None,
 ) -> dict[str, NeedFound]:
     """For each category, the `per_need` nearest assets with their opening state at `at`, and
     (with `open_per_need`) the nearest that are open at `at` within `open_within_m` metres."""
-    where, params = AssetFilter().where(principal)
+    where, params = AssetFilter(needs=wanted).where(principal)
     open_where, open_params = may_be_open(at) if open_per_need else ("false", {})
     sql = text(
         PER_NEED_SQL.format(

@@ -14,6 +14,7 @@ from fastapi import Depends, Query, Request
 from app.dependencies import TaxonomyDep
 from app.errors import BadRequest, InvalidInput
 from app.geo.assets import AssetFilter, HoursFilter
+from app.geo.needs import NeedsFilter
 from app.interop import oruk
 
 PAGING = ("page", "per_page")
@@ -167,11 +168,18 @@ async def service_filter(
     hours = None
     if (weekday, opens_from, closes_by) != (None, None, None):
         hours = HoursFilter(weekday, opens_from, closes_by)
+    ages = None
+    if minimum_age is not None or maximum_age is not None:
+        # services for people of these ages: each bound alone is one age
+        youngest = minimum_age if minimum_age is not None else maximum_age
+        oldest = maximum_age if maximum_age is not None else minimum_age
+        ages = NeedsFilter(age_from=youngest, age_to=oldest)
     return AssetFilter(
         categories=await _category(taxonomy, taxonomy_term_id),
         q=(search.strip() or None) if search else None,
         hours=hours,
         changed_after=modified_after,
+        needs=ages,
     )
 
 

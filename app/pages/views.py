@@ -9,18 +9,22 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.dependencies import NeedsQuery, needs_of_query
 from app.errors import AppError
-from app.geo.areas import find_area, resolve_layer
+from app.geo.areas import AreaRef, find_area, resolve_layer
 from app.geo.assets import AssetFilter, list_assets, list_open_assets
 from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.geography import Geography, Place
 from app.geo.hours import LONDON, london
 from app.geo.nearest import nearest
-from app.geo.postcodes import require_postcode
+from app.geo.needs import NeedsFilter
 from app.geo.profile import area_profile
+from app.geo.search import search_all
+from app.needs import ACCESSIBILITY, LANGUAGES_OFFERED, language_name
 from app.pages import maps
 from app.pages.geodata import MapData
 from app.pages.palette import CATEGORY_MARKS, IMD_COLOURS
@@ -30,6 +34,7 @@ from app.visibility import present
 
 PAGE_SIZE = 50
 NEAREST_ON_MAP = 20
+SEARCH_ON_MAP = 20
 DEFAULT_NEEDS = ("food_bank", "gp_practice", "library", "advice")
 LAYER_LABELS = {"ward": "ward", "hub": "hub", "neighbourhood": "neighbourhood", "district": ""}
 
@@ -60,10 +65,52 @@ async def find_place(services: PageServices, postcode: str) -> Found:
     if not postcode.strip():
         return Found()
     try:
-        place = await services.geography.postcode(require_postcode(postcode))
+        place = await services.geography.place_of_postcode(postcode)
     except AppError as exc:
         return Found(error=exc.detail)
     return Found(place, await services.geography.areas_at(place))
+
+
+@dataclass
+class NeedsForm:
+    """The needs filters of a page's form: what was asked (to show again), the filter, and a
+    message when a value could not be used."""
+
+    values: dict[str, Any]
+    wanted: NeedsFilter | None
+    error: str | None = None
+    params: dict[str, str] = field(default_factory=dict)  # for the map's own requests
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return {"needs": self.values, "needs_choices": NEEDS_CHOICES}
+
+
+NEEDS_CHOICES = {
+    "languages": sorted(((c, language_name(c)) for c in LANGUAGES_OFFERED), key=lambda p: p[1]),
+    "accessibility": list(ACCESSIBILITY.items()),
+}
+
+
+def needs_form(params: Any) -> NeedsForm:
+    """The needs a page's form asks for (the API's parameters: languages, accessibility, age,
+    cost, referral); a value that cannot be used is dropped, with a message."""
+    asked = {
+        "languages": params.get("languages", "").strip(),
+        "accessibility": ",".join(v for v in params.getlist("accessibility") if v.strip()),
+        "age": params.get("age", "").strip(),
+        "cost": params.get("cost", "").strip(),
+        "referral": params.get("referral", "").strip(),
+    }
+    asked = {k: v for k, v in asked.items() if v}
+    values = {**asked, "accessibility": asked.get("accessibility", "").split(",")}
+    try:
+        wanted = needs_of_query(NeedsQuery.model_validate(asked))
+    except ValidationError:
+        return NeedsForm(values, None, "Age must be a whole number from 0 to 120.")
+    except AppError as exc:
+        return NeedsForm(values, None, exc.detail)
+    return NeedsForm(values, wanted, params=asked)
 
 
 def area_names(geography: Geography) -> dict[str, str]:
@@ -102,17 +149,33 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     category = category if category in codes else ""
     open_now = params.get("open_now") == "true"
     postcode = params.get("postcode", "")
+    words = params.get("q", "").strip()[:100]
     found = await find_place(services, postcode)
-    filters = AssetFilter(categories=[category] if category else None)
+    asked = needs_form(params)
+    filters = AssetFilter(categories=[category] if category else None, needs=asked.wanted)
+    within = await _area_asked(services, params.get("area", ""))
+    if within is not None:
+        filters.area_id = within.id
     now = datetime.now(LONDON)
     pages = None
-    if found.place is not None:
+    area_hits: list[dict[str, Any]] = []
+    if words and found.place is None:
+        matched = await search_all(
+            services.conn, services.principal, words, SEARCH_ON_MAP, now.date(),
+            services.stale_after_days,
+        )  # fmt: skip
+        items = [hit for hit in matched if hit["kind"] == "asset"
+                 and (not category or hit["category"] == category)]  # fmt: skip
+        area_hits = [hit for hit in matched if hit["kind"] == "area"]
+        heading = f"Matching “{words}”"
+        caption = "Best matches first; names are matched allowing for small spelling slips"
+    elif found.place is not None:
         hits = await nearest(
             services.conn, services.principal, found.place.easting, found.place.northing,
             filters, NEAREST_ON_MAP, now, open_only=open_now,
         )  # fmt: skip
         items = [f.item(services.principal, now.date(), services.stale_after_days) for f in hits]
-        heading = f"Nearest to {found.place.postcode.postcode if found.place.postcode else ''}"
+        heading = f"Nearest to {found.place.label or ''}"
         caption = "Nearest first, with distances in a straight line"
     else:
         page = _whole(params.get("page"), default=1, low=1, high=10_000)
@@ -131,6 +194,8 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
             if not category
             else next(c["label"] for c in categories if c["code"] == category)
         )
+        if within is not None:
+            heading += f" in {within.name} {LAYER_LABELS.get(within.layer.name, '')}".rstrip()
         caption = f"{total} entries, by name" + (", open now" if open_now else "")
         pages = _pager(request, page, total)
     centre = (found.place.lat, found.place.lon) if found.place else None
@@ -150,11 +215,19 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     return {
         "title": "Find support",
         "page": "map",
-        "form": {"postcode": postcode, "category": category, "open_now": open_now},
+        "form": {
+            "postcode": postcode,
+            "category": category,
+            "open_now": open_now,
+            "q": words,
+            "area": f"{within.layer.name}:{within.code}" if within else "",
+        },
+        "area_hits": area_hits,
         "categories": categories,
         "place": found.place.describe() if found.place else None,
         "areas": found.areas,
-        "error": found.error,
+        "error": found.error or asked.error,
+        **asked.context,
         "items": items,
         "list_heading": heading,
         "list_caption": caption,
@@ -164,12 +237,23 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         "page_data": {
             "mapVar": parts.map_var,
             "overlays": overlays,
-            "assets": {"category": category or None, "openNow": open_now},
+            "assets": {"category": category or None, "openNow": open_now, "needs": asked.params},
             "groups": not category or category == "mutual_aid_group",
             "place": _place_marker(found.place),
             "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
         },
     }
+
+
+async def _area_asked(services: PageServices, asked: str) -> AreaRef | None:
+    """The area a page's link asks for (`ward:E05001390`); none when it is not one."""
+    layer, _, code = asked.partition(":")
+    if not code:
+        return None
+    try:
+        return await find_area(services.conn, layer, code)
+    except AppError:
+        return None
 
 
 def _whole(text: str | None, default: int, low: int, high: int) -> int:
@@ -180,7 +264,7 @@ def _whole(text: str | None, default: int, low: int, high: int) -> int:
 def _place_marker(place: Place | None) -> dict[str, Any] | None:
     if place is None:
         return None
-    label = place.postcode.postcode if place.postcode else "Here"
+    label = place.label or "Here"
     return {"lat": place.lat, "lon": place.lon, "label": label}
 
 
@@ -203,24 +287,26 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     needs = [n for n in params.getlist("needs") if n in codes] or list(DEFAULT_NEEDS)
     postcode = params.get("postcode", "")
     at_text = params.get("at", "")
+    asked = needs_form(params)
     context: dict[str, Any] = {
         "title": "Hub desk",
         "page": "hub",
         "categories": categories,
         "form": {"postcode": postcode, "needs": needs, "at": at_text},
+        **asked.context,
         "answer": None,
         "error": None,
         "map": None,
     }
     found = await find_place(services, postcode)
-    context["error"] = found.error
-    if found.place is None:
+    context["error"] = found.error or asked.error
+    if found.place is None or asked.error:
         return context
     moment = _moment(at_text)
     support = await support_for_needs(
         request.app.state.asset_index, lambda: contextlib.nullcontext(services.conn),
         services.principal, found.place.easting, found.place.northing, needs,
-        Moment(moment, moment.date(), services.stale_after_days),
+        Moment(moment, moment.date(), services.stale_after_days), asked.wanted,
     )  # fmt: skip
     chosen = support.items()
     labels = {c["code"]: c["label"] for c in categories}
@@ -237,6 +323,7 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         **found.areas,
         "at": moment.isoformat(),
         "needs": answer_needs,
+        "needs_text": asked.wanted.describe() if asked.wanted else "",
     }
     m = maps.base_map(services.settings, (found.place.lat, found.place.lon), zoom=13)
     _, overlays = await outlines_on(m, services, ("district", "ward"), ("district", "ward"))

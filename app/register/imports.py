@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.errors import AppError, InvalidInput
 from app.models import Asset, AssetSource, Category
+from app.needs import split_list, step_free_from_osm, unique
 from app.register import sources
 from app.register.audit import record
 from app.register.files import Row
@@ -98,11 +99,13 @@ def _hours(values: dict[str, Any]) -> list[dict[str, str]] | None:
     return rules
 
 
+# `wheelchair`: OpenStreetMap's tag (yes, designated, limited, no); yes or designated is
+# step-free access
 KNOWN_COLUMNS = (
     set(AssetCreate.model_fields)
     | set(HOURS_COLUMNS)
     | set(IDENTIFIER_COLUMNS)
-    | {"id", "geometry"}
+    | {"id", "geometry", "wheelchair"}
 )
 
 
@@ -124,6 +127,10 @@ def row_fields(row: Row) -> dict[str, Any]:
         body["source_ref"] = str(values["id"])
     if isinstance(body.get("synthetic"), str):
         body["synthetic"] = body["synthetic"].strip().lower() in ("true", "yes", "1", "y")
+    if step_free_from_osm(values.get("wheelchair")):
+        listed = body.get("accessibility") or []
+        listed = split_list(listed) if isinstance(listed, str) else list(listed)
+        body["accessibility"] = unique([*listed, "step_free_access"])
     hours = _hours(values)
     if hours is not None:
         body["opening_hours"] = hours

@@ -91,6 +91,8 @@ def libraries(path: Path) -> list[Row]:
             "website": r["URL"],
             "status": "closed" if closed else "active",
             "visibility": "professional" if closed else "public",
+            "cost": "free",  # joining and borrowing from a council library
+            "referral": "open_access",
             "hours_note": "Staffed hours as published in 2023." if not closed else None,
         }
         for day in DAYS:
@@ -121,7 +123,9 @@ def gp_practices(path: Path) -> list[Row]:
                     "lat": r["lat"],
                     "lon": r["lon"],
                     "phone": r["tel"],
-                    "referral": "Register as a patient if you live in the practice area.",
+                    "referral_route": "Register as a patient if you live in the practice area.",
+                    "referral": "open_access",
+                    "cost": "free",  # NHS general practice is free at the point of use
                     "status": "active",
                     "visibility": "professional" if note else "public",
                     "last_verified": GP_EXTRACT_DATE.isoformat(),

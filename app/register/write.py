@@ -32,8 +32,9 @@ from app.visibility import can_see
 # Body fields stored as they are (after validation).
 PLAIN_FIELDS = (
     "name", "category", "description", "address", "postcode", "address_visibility", "phone",
-    "phone_visibility", "email", "email_visibility", "website", "website_visibility", "referral",
-    "referral_visibility", "eligibility", "languages", "accessibility", "hours_note", "status",
+    "phone_visibility", "email", "email_visibility", "website", "website_visibility",
+    "referral_route", "referral_route_visibility", "eligibility", "languages", "accessibility",
+    "accessibility_note", "min_age", "max_age", "cost", "referral", "hours_note", "status",
     "visibility", "last_verified", "source_ref", "synthetic", "accepts_referrals",
 )  # fmt: skip
 
@@ -119,11 +120,16 @@ def _apply(asset: Asset, fields: AssetFields) -> None:
     for field in PLAIN_FIELDS:
         if field in given:
             value = getattr(fields, field)
-            if field == "languages":
+            if field in ("languages", "accessibility"):
                 value = value or []
             setattr(asset, field, value)
     if "phone" in given:
         asset.phone_digits = phone_digits(fields.phone)
+    if asset.min_age is not None and asset.max_age is not None and asset.min_age > asset.max_age:
+        raise InvalidInput(
+            f"min_age ({asset.min_age}) is more than max_age ({asset.max_age}); send both.",
+            code="invalid_ages",
+        )
     if fields.opening_hours is not None:
         asset.rules = [
             OpeningRule(day=DAY_NAMES.index(r.day), opens=r.opens, closes=r.closes)

@@ -52,7 +52,8 @@
           line.appendChild(site);
           box.appendChild(line);
         }
-        if (item.referral) { box.appendChild(el("p", "Referral: " + item.referral)); }
+        if (item.needs_text) { box.appendChild(el("p", item.needs_text)); }
+        if (item.referral_route) { box.appendChild(el("p", "Referral: " + item.referral_route)); }
         box.appendChild(el("p", item.hours_text));
         box.appendChild(el("p", item.freshness.charAt(0).toUpperCase() + item.freshness.slice(1) + ".",
           item.stale ? "stale" : null));
@@ -96,6 +97,7 @@
       });
       if (data.assets.category) { params.set("category", data.assets.category); }
       if (data.assets.openNow) { params.set("open_now", "true"); }
+      Object.keys(data.assets.needs || {}).forEach(function (name) { params.set(name, data.assets.needs[name]); });
       if (pending) { pending.abort(); }
       pending = new AbortController();
       fetch("/api/assets/clusters?" + params.toString(), { credentials: "same-origin", signal: pending.signal })
@@ -141,7 +143,11 @@
   if (data.groups) {
     var groups = L.layerGroup().addTo(map);
     overlays["Mutual aid groups (areas)"] = groups;
-    fetch("/api/assets?category=mutual_aid_group&format=geojson&limit=1000", { credentials: "same-origin" })
+    var groupParams = new URLSearchParams((data.assets && data.assets.needs) || {});
+    groupParams.set("category", "mutual_aid_group");
+    groupParams.set("format", "geojson");
+    groupParams.set("limit", "1000");
+    fetch("/api/assets?" + groupParams.toString(), { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (collection) {
         if (!collection) { return; }
