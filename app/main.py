@@ -20,6 +20,7 @@ from app.errors import ErrorBody, register_error_handlers
 from app.geo.asset_freshness import AssetIndex, WritesMarkStale
 from app.geo.boundary_index import BoundaryIndex
 from app.geo.geography import Geography
+from app.i18n.middleware import LanguageMiddleware
 from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
 from app.logs import RequestIdMiddleware, configure_logging
 from app.pages.geodata import MapData
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, tile_origin=tile_origin(settings.tile_url))
     app.add_middleware(WritesMarkStale)
+    app.add_middleware(LanguageMiddleware)
     app.add_middleware(RequestIdMiddleware)
     register_error_handlers(app)
     # The hot routes first: FastAPI tries each route in turn (twice a request), and reaching

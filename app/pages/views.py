@@ -21,6 +21,8 @@ from app.geo.hours import LONDON, london
 from app.geo.nearest import nearest
 from app.geo.postcodes import require_postcode
 from app.geo.profile import area_profile
+from app.i18n import gettext, ngettext
+from app.i18n.labels import script_strings
 from app.pages import maps
 from app.pages.geodata import MapData
 from app.pages.palette import CATEGORY_MARKS, IMD_COLOURS
@@ -32,6 +34,14 @@ PAGE_SIZE = 50
 NEAREST_ON_MAP = 20
 DEFAULT_NEEDS = ("food_bank", "gp_practice", "library", "advice")
 LAYER_LABELS = {"ward": "ward", "hub": "hub", "neighbourhood": "neighbourhood", "district": ""}
+
+
+MARKS = {code: mark for code, (_label, mark) in CATEGORY_MARKS.items()}
+
+
+def titled(overlays: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The map's layer names in the page's language (drawn maps are shared between languages)."""
+    return [{**overlay, "title": gettext(overlay["title"])} for overlay in overlays]
 
 
 @dataclass
@@ -62,7 +72,7 @@ async def find_place(services: PageServices, postcode: str) -> Found:
     try:
         place = await services.geography.postcode(require_postcode(postcode))
     except AppError as exc:
-        return Found(error=exc.detail)
+        return Found(error=exc.localized())
     return Found(place, await services.geography.areas_at(place))
 
 
@@ -112,8 +122,9 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
             filters, NEAREST_ON_MAP, now, open_only=open_now,
         )  # fmt: skip
         items = [f.item(services.principal, now.date(), services.stale_after_days) for f in hits]
-        heading = f"Nearest to {found.place.postcode.postcode if found.place.postcode else ''}"
-        caption = "Nearest first, with distances in a straight line"
+        near = found.place.postcode.postcode if found.place.postcode else ""
+        heading = gettext("Nearest to %(place)s") % {"place": near}
+        caption = gettext("Nearest first, with distances in a straight line")
     else:
         page = _whole(params.get("page"), default=1, low=1, high=10_000)
         offset = (page - 1) * PAGE_SIZE
@@ -127,11 +138,13 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
             )
         items = [services.present(row) for row in rows]
         heading = (
-            "All support"
+            gettext("All support")
             if not category
-            else next(c["label"] for c in categories if c["code"] == category)
+            else gettext(next(c["label"] for c in categories if c["code"] == category))
         )
-        caption = f"{total} entries, by name" + (", open now" if open_now else "")
+        caption = ngettext("%(n)s entry, by name", "%(n)s entries, by name", total) % {
+            "n": total
+        } + (gettext(", open now") if open_now else "")
         pages = _pager(request, page, total)
     centre = (found.place.lat, found.place.lon) if found.place else None
 
@@ -148,7 +161,7 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     )
     parts = maps.with_response_nonce(drawn, services.nonce)
     return {
-        "title": "Find support",
+        "title": gettext("Find support"),
         "page": "map",
         "form": {"postcode": postcode, "category": category, "open_now": open_now},
         "categories": categories,
@@ -163,11 +176,12 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         "map": parts,
         "page_data": {
             "mapVar": parts.map_var,
-            "overlays": overlays,
+            "overlays": titled(overlays),
             "assets": {"category": category or None, "openNow": open_now},
             "groups": not category or category == "mutual_aid_group",
             "place": _place_marker(found.place),
-            "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
+            "marks": MARKS,
+            "strings": script_strings(),
         },
     }
 
@@ -180,7 +194,7 @@ def _whole(text: str | None, default: int, low: int, high: int) -> int:
 def _place_marker(place: Place | None) -> dict[str, Any] | None:
     if place is None:
         return None
-    label = place.postcode.postcode if place.postcode else "Here"
+    label = place.postcode.postcode if place.postcode else gettext("Here")
     return {"lat": place.lat, "lon": place.lon, "label": label}
 
 
@@ -190,7 +204,8 @@ def _pager(request: Request, page: int, total: int) -> dict[str, Any] | None:
     last = (total + PAGE_SIZE - 1) // PAGE_SIZE
     first_shown = (page - 1) * PAGE_SIZE + 1
     return {
-        "showing": f"{first_shown}–{min(page * PAGE_SIZE, total)} of {total}",
+        "showing": gettext("%(first)s–%(last)s of %(total)s")
+        % {"first": first_shown, "last": min(page * PAGE_SIZE, total), "total": total},
         "previous": str(request.url.include_query_params(page=page - 1)) if page > 1 else None,
         "next": str(request.url.include_query_params(page=page + 1)) if page < last else None,
     }
@@ -204,7 +219,7 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     postcode = params.get("postcode", "")
     at_text = params.get("at", "")
     context: dict[str, Any] = {
-        "title": "Hub desk",
+        "title": gettext("Hub desk"),
         "page": "hub",
         "categories": categories,
         "form": {"postcode": postcode, "needs": needs, "at": at_text},
@@ -243,10 +258,11 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     context["map"] = maps.render(m, services.nonce)
     context["page_data"] = {
         "mapVar": m.get_name(),
-        "overlays": overlays,
+        "overlays": titled(overlays),
         "place": _place_marker(found.place),
         "points": points,
-        "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
+        "marks": MARKS,
+        "strings": script_strings(),
     }
     return context
 
@@ -275,7 +291,7 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
         max_km = 2.0
     area = params.get("area", "")
     context: dict[str, Any] = {
-        "title": "Planner",
+        "title": gettext("Planner"),
         "page": "planner",
         "categories": categories,
         "form": {"category": category, "layer": layer, "max_km": max_km, "area": area,
@@ -322,7 +338,7 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
     context["map"] = maps.render(m, services.nonce)
     context["page_data"] = {
         "mapVar": m.get_name(),
-        "overlays": [{"var": deprivation.group, "title": "Deprivation (LSOAs)"}, *overlays],
+        "overlays": titled([{"var": deprivation.group, "title": "Deprivation (LSOAs)"}, *overlays]),
         "choropleth": {"var": deprivation.layer, "colours": list(IMD_COLOURS)},
         "areaLayers": {
             **{name: var for name, var in layers.areas.items() if name != "district"},
@@ -330,8 +346,9 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
         },
         "assets": {"category": None, "openNow": False},
         "groups": True,
-        "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
-        "categoryLabels": {c["code"]: c["label"] for c in categories},
+        "marks": MARKS,
+        "categoryLabels": {c["code"]: gettext(c["label"]) for c in categories},
+        "strings": script_strings(),
     }
     return context
 

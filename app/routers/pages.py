@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from app.auth import PrincipalDep
 from app.errors import AppError, Forbidden
+from app.i18n import gettext
 from app.pages import views
 from app.pages.maps import with_nonce
 from app.pages.palette import category_css
@@ -111,7 +112,7 @@ async def sign_out(request: Request) -> Response:
 
 async def _submit_context(pages: views.PageServices, form: dict[str, str]) -> dict[str, Any]:
     return {
-        "title": "Add or correct an entry",
+        "title": gettext("Add or correct an entry"),
         "page": "submit",
         "categories": await pages.taxonomy.items(),
         "ward_choices": views.ward_choices(pages.geography),
@@ -151,7 +152,7 @@ async def submit(request: Request, pages: Services) -> HTMLResponse:
         context["errors"] = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
         return page(request, "submit.html", pages.principal, 422, **context)
     except AppError as exc:
-        context["errors"] = [exc.detail]
+        context["errors"] = [exc.localized()]
         return page(request, "submit.html", pages.principal, exc.status_code, **context)
     return page(request, "submit.html", pages.principal, **context, accepted=accepted)
 
@@ -168,13 +169,14 @@ async def moderation(request: Request, pages: Services) -> HTMLResponse:
             found = await submissions.queue(session, pages.principal, "pending")
             pending = [submissions.as_item(s) for s in found]
     message = {
-        "approved": "Approved: the entry is published.",
-        "rejected": "Rejected: nothing was published.",
+        "approved": gettext("Approved: the entry is published."),
+        "rejected": gettext("Rejected: nothing was published."),
     }.get(request.query_params.get("done", ""), "")
     if request.query_params.get("signin") == "failed":
-        message = "That key was not accepted; check it, or ask an admin for a new one."
-    return page(request, "moderate.html", pages.principal, title="Moderation", page="moderate",
-                allowed=_moderator(pages.principal), pending=pending, message=message)  # fmt: skip
+        message = gettext("That key was not accepted; check it, or ask an admin for a new one.")
+    return page(request, "moderate.html", pages.principal, title=gettext("Moderation"),
+                page="moderate", allowed=_moderator(pages.principal), pending=pending,
+                message=message)  # fmt: skip
 
 
 @router.post("/moderate/{submission_id}")

@@ -22,7 +22,13 @@
     return L.divIcon({ className: "asset-icon", html: span.outerHTML, iconSize: [28, 28] });
   }
 
-  function km(metres) { return (metres / 1000).toFixed(1) + " km"; }
+  // The page's language: its words come in page_data.strings (English when missing).
+  var lang = document.documentElement.lang || "en";
+  function t(text) { return (data.strings && data.strings[text]) || text; }
+
+  function km(metres) {
+    return (metres / 1000).toLocaleString(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + " " + t("km");
+  }
 
   function popupFor(id, marker) {
     fetch("/api/assets/" + encodeURIComponent(id), { credentials: "same-origin" })
@@ -31,33 +37,33 @@
         if (!item) { return; }
         var box = el("div", null, "popup");
         box.appendChild(el("h3", item.name));
-        box.appendChild(el("p", item.category_label + (item.synthetic ? " (example, not a real service)" : "")));
+        box.appendChild(el("p", t(item.category_label) + (item.synthetic ? t(" (example, not a real service)") : "")));
         if (item.location_approximate) {
-          box.appendChild(el("p", "Serves an area; no address is published."));
+          box.appendChild(el("p", t("Serves an area; no address is published.")));
         } else if (item.address || item.postcode) {
           box.appendChild(el("p", [item.address, item.postcode].filter(Boolean).join(", ")));
         }
         if (item.phone) {
-          var phone = el("p", "Phone ");
+          var phone = el("p", t("Phone") + " ");
           var link = el("a", item.phone);
           link.href = "tel:" + item.phone.replace(/\s+/g, "");
           phone.appendChild(link);
           box.appendChild(phone);
         }
         if (item.website) {
-          var site = el("a", "Website");
+          var site = el("a", t("Website"));
           site.href = item.website;
           site.rel = "noopener";
           var line = el("p");
           line.appendChild(site);
           box.appendChild(line);
         }
-        if (item.referral) { box.appendChild(el("p", "Referral: " + item.referral)); }
+        if (item.referral) { box.appendChild(el("p", t("Referral: ") + item.referral)); }
         box.appendChild(el("p", item.hours_text));
         box.appendChild(el("p", item.stale
-          ? "Not verified" + (item.last_verified ? " since " + item.last_verified : "") + "."
-          : "Checked " + item.last_verified + "."));
-        var correct = el("a", "Suggest a correction");
+          ? t("Not verified") + (item.last_verified ? t(" since ") + item.last_verified : "") + "."
+          : t("Checked ") + item.last_verified + "."));
+        var correct = el("a", t("Suggest a correction"));
         correct.href = "/submit?kind=correction&asset_id=" + encodeURIComponent(item.id);
         var last = el("p");
         last.appendChild(correct);
@@ -82,7 +88,7 @@
   // Support for the current view, from the server's clusters.
   if (data.assets) {
     var assets = L.layerGroup().addTo(map);
-    overlays["Support"] = assets;
+    overlays[t("Support")] = assets;
     var pending = null;
     var notice = document.getElementById("map-notice");
     var load = function () {
@@ -107,7 +113,7 @@
             if (p.count > 1) {
               var cluster = L.marker(latlng, {
                 icon: L.divIcon({ className: "cluster-icon", html: el("span", p.count, "mark cluster").outerHTML, iconSize: [34, 34] }),
-                title: p.count + " places here: zoom in", keyboard: true
+                title: p.count + t(" places here: zoom in"), keyboard: true
               });
               cluster.on("click keypress", function () { map.setView(latlng, Math.min(map.getZoom() + 2, 18)); });
               assets.addLayer(cluster);
@@ -117,7 +123,7 @@
           });
           if (notice) {
             notice.textContent = data.assets.openNow && !view.open_filter_applied
-              ? "Zoom in to see only what is open now; all " + view.total + " places in view are shown."
+              ? t("Zoom in to see only what is open now; all %(n)s places in view are shown.").replace("%(n)s", view.total)
               : "";
           }
         })
@@ -137,7 +143,7 @@
   // Mutual aid groups: shaded areas, never a pin on a home.
   if (data.groups) {
     var groups = L.layerGroup().addTo(map);
-    overlays["Mutual aid groups (areas)"] = groups;
+    overlays[t("Mutual aid groups (areas)")] = groups;
     fetch("/api/assets?category=mutual_aid_group&format=geojson&limit=1000", { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (collection) {
@@ -211,14 +217,14 @@
         if (!profile || !panel) { return; }
         panel.textContent = "";
         var title = el("h3", profile.name + " ");
-        title.appendChild(el("span", "(" + profile.layer + ")", "kind"));
+        title.appendChild(el("span", "(" + t(profile.layer) + ")", "kind"));
         panel.appendChild(title);
-        panel.appendChild(el("p", profile.population.toLocaleString("en-GB") + " people (mid-2015)."));
-        panel.appendChild(table("People by IMD 2019 decile (1 = most deprived)", ["Decile", "People"],
-          profile.imd_mix.map(function (s) { return [s.decile === null ? "unknown" : s.decile, s.population.toLocaleString("en-GB")]; })));
+        panel.appendChild(el("p", profile.population.toLocaleString(lang) + t(" people (mid-2015).")));
+        panel.appendChild(table(t("People by IMD 2019 decile (1 = most deprived)"), [t("Decile"), t("People")],
+          profile.imd_mix.map(function (s) { return [s.decile === null ? t("unknown") : s.decile, s.population.toLocaleString(lang)]; })));
         var labels = data.categoryLabels || {};
         var kinds = Object.keys(labels).filter(function (c) { return profile.assets[c] || profile.nearest[c]; });
-        panel.appendChild(table("Support in the area", ["Kind", "Number", "per 10,000 people", "Nearest to where people live"],
+        panel.appendChild(table(t("Support in the area"), [t("Kind"), t("Number"), t("per 10,000 people"), t("Nearest to where people live")],
           kinds.map(function (c) {
             var n = profile.nearest[c];
             return [labels[c], profile.assets[c] || 0, profile.assets_per_10k[c] === undefined ? "–" : profile.assets_per_10k[c],
