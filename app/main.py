@@ -31,6 +31,7 @@ from app.routers import (
     exports,
     health,
     imports,
+    leaflets,
     lookup,
     ogc,
     oruk,
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc.router)
     app.include_router(oruk.router)
     app.include_router(pages.router)
+    app.include_router(leaflets.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
     return app

@@ -28,7 +28,7 @@ SCRIPT_MESSAGES = (
     N_("Decile"), N_("People"), N_("unknown"), N_("Support in the area"), N_("Kind"),
     N_("Number"), N_("per 10,000 people"), N_("Nearest to where people live"),
     N_(" people (mid-2015)."), N_("km"), N_("Pan north"), N_("Pan south"), N_("Pan west"),
-    N_("Pan east"), N_("Move the map"),
+    N_("Pan east"), N_("Move the map"), N_("Printable leaflet of the support here (PDF, A4)"),
 )  # fmt: skip
 
 

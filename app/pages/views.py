@@ -313,7 +313,7 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
             )  # fmt: skip
             today = datetime.now(LONDON).date()
             context["profile"] = {
-                "name": ref.name, "layer": ref.layer.name, **figures,
+                "name": ref.name, "layer": ref.layer.name, "code": code, **figures,
                 "nearest": {c: f[0].item(services.principal, today, services.stale_after_days)
                             for c, f in near.items() if f},
             }  # fmt: skip

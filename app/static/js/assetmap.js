@@ -220,6 +220,14 @@
         title.appendChild(el("span", "(" + t(profile.layer) + ")", "kind"));
         panel.appendChild(title);
         panel.appendChild(el("p", profile.population.toLocaleString(lang) + t(" people (mid-2015).")));
+        if (layer !== "lsoa") {  // leaflets are for wards, hubs and neighbourhoods
+          var leaflet = el("p", null, "leaflet");
+          var pdf = el("a", t("Printable leaflet of the support here (PDF, A4)"));
+          pdf.href = "/leaflets/" + encodeURIComponent(layer) + "/" + encodeURIComponent(code) + ".pdf?lang=" + encodeURIComponent(lang);
+          pdf.type = "application/pdf";
+          leaflet.appendChild(pdf);
+          panel.appendChild(leaflet);
+        }
         panel.appendChild(table(t("People by IMD 2019 decile (1 = most deprived)"), [t("Decile"), t("People")],
           profile.imd_mix.map(function (s) { return [s.decile === null ? t("unknown") : s.decile, s.population.toLocaleString(lang)]; })));
         var labels = data.categoryLabels || {};
