@@ -37,6 +37,7 @@ from app.routers import (
     oruk,
     pages,
     queries,
+    shortlists,
     submissions,
 )
 from app.security import SecurityHeadersMiddleware, tile_origin
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oruk.router)
     app.include_router(pages.router)
     app.include_router(leaflets.router)
+    app.include_router(shortlists.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
     return app

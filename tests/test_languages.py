@@ -6,8 +6,6 @@ Accept-Language while their `code` stays the same; numbers and dates follow the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -109,7 +107,7 @@ def test_every_page_is_translated_with_a_switcher_and_one_honest_notice(
         assert other.name in switcher.group(1)
     assert 'aria-current="true">' + language.name in switcher.group(1)
     # the main navigation, in the language
-    with speaking(code):
+    with i18n.speaking(code):
         for word in ("Find support", "Hub desk", "Planner"):
             assert i18n.gettext(word) in page.text
             assert i18n.gettext(word) != word
@@ -141,30 +139,20 @@ def test_an_api_error_detail_follows_accept_language_and_its_code_does_not(
     assert ignored.json()["detail"] == english.json()["detail"]
 
 
-@contextmanager
-def speaking(code: str) -> Iterator[None]:
-    before = i18n.current().code
-    i18n.use(code)
-    try:
-        yield
-    finally:
-        i18n.use(before)
-
-
 def test_numbers_distances_and_dates_follow_the_language() -> None:
     moment = datetime(2026, 11, 24, 9, 30, tzinfo=LONDON)
-    with speaking("en"):
+    with i18n.speaking("en"):
         assert i18n.km(1234) == "1.2 km"
         assert i18n.number(12345) == "12,345"
-    with speaking("pl"):
+    with i18n.speaking("pl"):
         assert i18n.km(1234) == "1,2 km"
         assert i18n.number(12345) == "12\xa0345"
         assert i18n.day_and_time(moment) == "wt., 24 lis, 09:30"
         assert i18n.long_date(moment) == "24 listopada 2026"
-    with speaking("ur"):
+    with i18n.speaking("ur"):
         assert "کلومیٹر" in i18n.km(1234)
         assert "نومبر" in i18n.long_date(moment)
-    with speaking("pa"):
+    with i18n.speaking("pa"):
         assert "ਨਵੰਬਰ" in i18n.long_date(moment)
 
 

@@ -5,6 +5,8 @@ the API by Accept-Language alone. See docs/translations.md."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -82,6 +84,17 @@ def current() -> Language:
 def use(code: str) -> None:
     """Make `code` the language of the rest of this request (or task)."""
     _current.set(code if code in LANGUAGES else DEFAULT)
+
+
+@contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """Another language for the length of a `with` (a message for a caller in their language)."""
+    before = _current.get()
+    use(code)
+    try:
+        yield
+    finally:
+        use(before)
 
 
 @cache

@@ -23,10 +23,13 @@ from app.geo.postcodes import require_postcode
 from app.geo.profile import area_profile
 from app.i18n import gettext, ngettext
 from app.i18n.labels import script_strings
+from app.mail import mail_is_on
 from app.pages import maps
 from app.pages.geodata import MapData
 from app.pages.palette import CATEGORY_MARKS, IMD_COLOURS
 from app.principal import Principal
+from app.shortlists import SENDERS
+from app.sms import sms_is_on
 from app.taxonomy import Taxonomy
 from app.visibility import present
 
@@ -226,6 +229,8 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         "answer": None,
         "error": None,
         "map": None,
+        "can_send": services.principal.role in SENDERS,
+        "channels": {"sms": sms_is_on(services.settings), "email": mail_is_on(services.settings)},
     }
     found = await find_place(services, postcode)
     context["error"] = found.error
