@@ -55,6 +55,23 @@ templates.env.globals.update(
 templates.env.filters["label"] = i18n.gettext
 
 
+DISPLAY_OPTIONS = ("large", "contrast")  # larger text, high contrast: on screen and on paper
+ONE_YEAR_S = 365 * 24 * 3600
+
+
+def display_options(request: Request) -> tuple[list[str], dict[str, str]]:
+    """The display options on for this page (?large=on|off overrides the cookie), and the ones
+    this request changed (to remember in cookies)."""
+    chosen, changed = [], {}
+    for option in DISPLAY_OPTIONS:
+        asked = request.query_params.get(option)
+        if asked in ("on", "off"):
+            changed[option] = asked
+        if (asked or request.cookies.get(option)) == "on":
+            chosen.append(option)
+    return chosen, changed
+
+
 def page(
     request: Request,
     template: str,
@@ -63,10 +80,15 @@ def page(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    return templates.TemplateResponse(
+    display, changed = display_options(request)
+    response = templates.TemplateResponse(
         request,
         template,
-        {"principal": principal, "nonce": csp_nonce(request.scope), **context},
+        {"principal": principal, "nonce": csp_nonce(request.scope), "display": display,
+         **context},
         status_code=status_code,
         headers=headers,
-    )
+    )  # fmt: skip
+    for option, value in changed.items():
+        response.set_cookie(option, value, max_age=ONE_YEAR_S, samesite="lax", path="/")
+    return response

@@ -16,6 +16,31 @@
     return node;
   }
 
+  // Buttons that pan the map a third of its size, for people who cannot drag (WCAG 2.5.7).
+  var PanButtons = L.Control.extend({
+    options: { position: "topleft" },
+    onAdd: function () {
+      var box = L.DomUtil.create("div", "pan-buttons");
+      box.setAttribute("role", "group");
+      box.setAttribute("aria-label", t("Move the map"));
+      [["north", "↑", 0, -1], ["west", "←", -1, 0], ["east", "→", 1, 0], ["south", "↓", 0, 1]].forEach(function (d) {
+        var button = L.DomUtil.create("button", "pan-" + d[0], box);
+        button.type = "button";
+        button.textContent = d[1];
+        button.setAttribute("aria-label", t("Pan " + d[0]));
+        button.title = t("Pan " + d[0]);
+        L.DomEvent.disableClickPropagation(button);
+        L.DomEvent.on(button, "click", function (event) {
+          L.DomEvent.preventDefault(event);
+          var size = map.getSize();
+          map.panBy([d[2] * size.x / 3, d[3] * size.y / 3]);
+        });
+      });
+      return box;
+    }
+  });
+  new PanButtons().addTo(map);
+
   function icon(category, text, extra) {
     var safeCategory = /^[a-z_]+$/.test(category) ? category : "other";
     var span = el("span", text, "mark cat-" + safeCategory + (extra ? " " + extra : ""));
