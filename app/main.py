@@ -26,6 +26,7 @@ from app.logs import RequestIdMiddleware, configure_logging
 from app.pages.geodata import MapData
 from app.responses import JSON
 from app.routers import (
+    accessibility,
     areas,
     assets,
     exports,
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(leaflets.router)
     app.include_router(shortlists.router)
+    app.include_router(accessibility.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
     return app

@@ -20,7 +20,7 @@ from app.geo.hours import LONDON
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
-PAGES = ["/", "/hub", "/planner", "/submit", "/moderate",
+PAGES = ["/", "/hub", "/planner", "/submit", "/moderate", "/accessibility",
          "/hub?postcode=WF14+8AN&needs=food_bank&needs=library",
          "/planner?area=ward%3AE05001390&category=food_bank&max_km=2&layer=ward",
          "/?postcode=HD1+1AA&category=library"]  # fmt: skip
