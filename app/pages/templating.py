@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from app import i18n
 from app.attribution import ATTRIBUTION
 from app.geo.hours import LONDON, clock_words
+from app.i18n.hours import hours_in_words
 from app.pages.palette import CATEGORY_MARKS
 from app.principal import Principal
 from app.security import csp_nonce
@@ -48,7 +49,7 @@ def switcher(request: Request) -> list[dict[str, Any]]:
 
 templates.env.globals.update(
     attribution=ATTRIBUTION, marks=CATEGORY_MARKS, when=when, language=i18n.current,
-    switcher=switcher, km=i18n.km, number=i18n.number,
+    switcher=switcher, km=i18n.km, number=i18n.number, hours=hours_in_words,
 )  # fmt: skip
 # A label from the data (a category's name): translated when the catalog has it, and escaped
 # like any other value (the `_()` of templates would mark it safe).
