@@ -8,9 +8,9 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import NOT_PAGES
 from app.i18n import COOKIE, LANGUAGES, choose, use
 
-NOT_PAGES = ("/api/", "/ogc", "/health", "/openapi.json", "/static/")
 ONE_YEAR_S = 365 * 24 * 3600
 
 

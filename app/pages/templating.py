@@ -14,6 +14,7 @@ from app import i18n
 from app.attribution import ATTRIBUTION
 from app.geo.hours import LONDON, clock_words
 from app.i18n.hours import hours_in_words
+from app.i18n.middleware import ONE_YEAR_S
 from app.pages.palette import CATEGORY_MARKS
 from app.principal import Principal
 from app.security import csp_nonce
@@ -57,7 +58,6 @@ templates.env.filters["label"] = i18n.gettext
 
 
 DISPLAY_OPTIONS = ("large", "contrast")  # larger text, high contrast: on screen and on paper
-ONE_YEAR_S = 365 * 24 * 3600
 
 
 def display_options(request: Request) -> tuple[list[str], dict[str, str]]:
