@@ -58,6 +58,11 @@ def test_a_ward_leaflet_lists_its_public_support_with_the_date_and_attribution(
     assert "Support in Batley East" in text
     assert "Food bank" in text and "Library" in text  # grouped by need
     assert "Opening hours not published" in text or "closed on bank holidays" in text
+    info = tmp_path / "info.pdf"
+    info.write_bytes(response.content)
+    details = subprocess.run(["pdfinfo", str(info)], capture_output=True, text=True).stdout
+    assert "Tagged:          yes" in details  # headings and lists for screen readers
+    assert "A4" in details
 
 
 def test_the_leaflet_speaks_the_language_asked_for(client: TestClient, tmp_path: Path) -> None:

@@ -128,4 +128,5 @@ def pdf(html: str, base_url: str) -> bytes:
     """The leaflet's HTML as an A4 PDF (CPU-bound: call it in a worker thread)."""
     from weasyprint import HTML  # imported when first used: it loads Pango
 
-    return bytes(HTML(string=html, base_url=base_url).write_pdf())
+    # tagged: a screen reader gets the headings, lists and reading order, in the page's language
+    return bytes(HTML(string=html, base_url=base_url).write_pdf(pdf_tags=True))
