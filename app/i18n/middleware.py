@@ -22,7 +22,9 @@ class LanguageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        # only the two headers this needs (the API's hot paths pay for no more)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]
+                   if k in (b"accept-language", b"cookie")}  # fmt: skip
         is_page = not scope["path"].startswith(NOT_PAGES)
         asked = None
         cookie = None
