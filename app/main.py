@@ -21,6 +21,7 @@ from app.errors import ErrorBody, register_error_handlers
 from app.geo.asset_freshness import AssetIndex, WritesMarkStale
 from app.geo.boundary_index import BoundaryIndex
 from app.geo.geography import Geography
+from app.i18n.middleware import LanguageMiddleware
 from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
 from app.logs import RequestIdMiddleware, configure_logging
 from app.pages.geodata import MapData
@@ -29,6 +30,7 @@ from app.referrals.crypto import ClientCipher
 from app.referrals.retention import erase_daily
 from app.responses import JSON
 from app.routers import (
+    accessibility,
     areas,
     assets,
     changes,
@@ -38,6 +40,7 @@ from app.routers import (
     exports,
     health,
     imports,
+    leaflets,
     lookup,
     ogc,
     oruk,
@@ -46,6 +49,7 @@ from app.routers import (
     referral_pages,
     referrals,
     search,
+    shortlists,
     sources,
     submissions,
 )
@@ -142,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware, tile_origin=tile_origin(settings.tile_url))
     app.add_middleware(WritesMarkStale)
+    app.add_middleware(LanguageMiddleware)
     app.add_middleware(RequestIdMiddleware)
     register_error_handlers(app)
     # The hot routes first: FastAPI tries each route in turn (twice a request), and reaching
@@ -166,6 +171,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oruk.router)
     app.include_router(pages.router)
     app.include_router(referral_pages.router)
+    app.include_router(leaflets.router)
+    app.include_router(shortlists.router)
+    app.include_router(accessibility.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
     return app

@@ -300,3 +300,18 @@ class Claim(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(Text)
     decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Shortlist(Base):
+    """What a hub worker sent a caller: asset ids and language only (never the number or
+    address it went to); /s/{id} shows it until `expires_at`, then it is erased."""
+
+    __tablename__ = "shortlist"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    asset_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    language: Mapped[str] = mapped_column(Text)
+    sent_by: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

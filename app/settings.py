@@ -185,6 +185,22 @@ class Settings(BaseSettings):
         the address `assetmap serve` listens on."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
+    # --- text messages (GOV.UK Notify or a compatible API) ------------------------------------
+    notify_base_url: str = Field(
+        "https://api.notifications.service.gov.uk",
+        description="Base URL of the GOV.UK Notify-compatible API that sends text messages.",
+    )
+    notify_api_key: str | None = Field(
+        None, description="Notify API key (a secret); unset means text messages are off."
+    )
+    notify_sms_template_id: str | None = Field(
+        None, description="The Notify SMS template whose whole content is ((body)).", max_length=64
+    )
+    notify_timeout_s: float = Field(10.0, gt=0, description="Give up on the SMS provider then.")
+    shortlist_days: int = Field(
+        30, ge=1, le=365, description="How long a sent shortlist's link (/s/{id}) works."
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

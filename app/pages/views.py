@@ -24,11 +24,16 @@ from app.geo.nearest import nearest
 from app.geo.needs import NeedsFilter
 from app.geo.profile import area_profile
 from app.geo.search import search_all
+from app.i18n import gettext, ngettext
+from app.i18n.labels import script_strings
+from app.mail import mail_is_on
 from app.needs import ACCESSIBILITY, LANGUAGES_OFFERED, language_name
 from app.pages import maps
 from app.pages.geodata import MapData
 from app.pages.palette import CATEGORY_MARKS, IMD_COLOURS
 from app.principal import Principal
+from app.shortlists import SENDERS
+from app.sms import sms_is_on
 from app.taxonomy import Taxonomy
 from app.visibility import present
 
@@ -37,6 +42,14 @@ NEAREST_ON_MAP = 20
 SEARCH_ON_MAP = 20
 DEFAULT_NEEDS = ("food_bank", "gp_practice", "library", "advice")
 LAYER_LABELS = {"ward": "ward", "hub": "hub", "neighbourhood": "neighbourhood", "district": ""}
+
+
+MARKS = {code: mark for code, (_label, mark) in CATEGORY_MARKS.items()}
+
+
+def titled(overlays: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The map's layer names in the page's language (drawn maps are shared between languages)."""
+    return [{**overlay, "title": gettext(overlay["title"])} for overlay in overlays]
 
 
 @dataclass
@@ -67,7 +80,7 @@ async def find_place(services: PageServices, postcode: str) -> Found:
     try:
         place = await services.geography.place_of_postcode(postcode)
     except AppError as exc:
-        return Found(error=exc.detail)
+        return Found(error=exc.localized())
     return Found(place, await services.geography.areas_at(place))
 
 
@@ -175,8 +188,8 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
             filters, NEAREST_ON_MAP, now, open_only=open_now,
         )  # fmt: skip
         items = [f.item(services.principal, now.date(), services.stale_after_days) for f in hits]
-        heading = f"Nearest to {found.place.label or ''}"
-        caption = "Nearest first, with distances in a straight line"
+        heading = gettext("Nearest to %(place)s") % {"place": found.place.label or ""}
+        caption = gettext("Nearest first, with distances in a straight line")
     else:
         page = _whole(params.get("page"), default=1, low=1, high=10_000)
         offset = (page - 1) * PAGE_SIZE
@@ -190,13 +203,16 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
             )
         items = [services.present(row) for row in rows]
         heading = (
-            "All support"
+            gettext("All support")
             if not category
-            else next(c["label"] for c in categories if c["code"] == category)
+            else gettext(next(c["label"] for c in categories if c["code"] == category))
         )
         if within is not None:
-            heading += f" in {within.name} {LAYER_LABELS.get(within.layer.name, '')}".rstrip()
-        caption = f"{total} entries, by name" + (", open now" if open_now else "")
+            area = f"{within.name} {LAYER_LABELS.get(within.layer.name, '')}".rstrip()
+            heading += " " + gettext("in %(area)s") % {"area": area}
+        caption = ngettext("%(n)s entry, by name", "%(n)s entries, by name", total) % {
+            "n": total
+        } + (gettext(", open now") if open_now else "")
         pages = _pager(request, page, total)
     centre = (found.place.lat, found.place.lon) if found.place else None
 
@@ -213,7 +229,7 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     )
     parts = maps.with_response_nonce(drawn, services.nonce)
     return {
-        "title": "Find support",
+        "title": gettext("Find support"),
         "page": "map",
         "form": {
             "postcode": postcode,
@@ -236,11 +252,12 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         "map": parts,
         "page_data": {
             "mapVar": parts.map_var,
-            "overlays": overlays,
+            "overlays": titled(overlays),
             "assets": {"category": category or None, "openNow": open_now, "needs": asked.params},
             "groups": not category or category == "mutual_aid_group",
             "place": _place_marker(found.place),
-            "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
+            "marks": MARKS,
+            "strings": script_strings(),
         },
     }
 
@@ -264,7 +281,7 @@ def _whole(text: str | None, default: int, low: int, high: int) -> int:
 def _place_marker(place: Place | None) -> dict[str, Any] | None:
     if place is None:
         return None
-    label = place.label or "Here"
+    label = place.label or gettext("Here")
     return {"lat": place.lat, "lon": place.lon, "label": label}
 
 
@@ -274,7 +291,8 @@ def _pager(request: Request, page: int, total: int) -> dict[str, Any] | None:
     last = (total + PAGE_SIZE - 1) // PAGE_SIZE
     first_shown = (page - 1) * PAGE_SIZE + 1
     return {
-        "showing": f"{first_shown}–{min(page * PAGE_SIZE, total)} of {total}",
+        "showing": gettext("%(first)s–%(last)s of %(total)s")
+        % {"first": first_shown, "last": min(page * PAGE_SIZE, total), "total": total},
         "previous": str(request.url.include_query_params(page=page - 1)) if page > 1 else None,
         "next": str(request.url.include_query_params(page=page + 1)) if page < last else None,
     }
@@ -289,7 +307,7 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     at_text = params.get("at", "")
     asked = needs_form(params)
     context: dict[str, Any] = {
-        "title": "Hub desk",
+        "title": gettext("Hub desk"),
         "page": "hub",
         "categories": categories,
         "form": {"postcode": postcode, "needs": needs, "at": at_text},
@@ -297,6 +315,8 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         "answer": None,
         "error": None,
         "map": None,
+        "can_send": services.principal.role in SENDERS,
+        "channels": {"sms": sms_is_on(services.settings), "email": mail_is_on(services.settings)},
     }
     found = await find_place(services, postcode)
     context["error"] = found.error or asked.error
@@ -330,10 +350,11 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     context["map"] = maps.render(m, services.nonce)
     context["page_data"] = {
         "mapVar": m.get_name(),
-        "overlays": overlays,
+        "overlays": titled(overlays),
         "place": _place_marker(found.place),
         "points": points,
-        "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
+        "marks": MARKS,
+        "strings": script_strings(),
     }
     return context
 
@@ -362,7 +383,7 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
         max_km = 2.0
     area = params.get("area", "")
     context: dict[str, Any] = {
-        "title": "Planner",
+        "title": gettext("Planner"),
         "page": "planner",
         "categories": categories,
         "form": {"category": category, "layer": layer, "max_km": max_km, "area": area,
@@ -384,7 +405,7 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
             )  # fmt: skip
             today = datetime.now(LONDON).date()
             context["profile"] = {
-                "name": ref.name, "layer": ref.layer.name, **figures,
+                "name": ref.name, "layer": ref.layer.name, "code": code, **figures,
                 "nearest": {c: f[0].item(services.principal, today, services.stale_after_days)
                             for c, f in near.items() if f},
             }  # fmt: skip
@@ -409,7 +430,7 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
     context["map"] = maps.render(m, services.nonce)
     context["page_data"] = {
         "mapVar": m.get_name(),
-        "overlays": [{"var": deprivation.group, "title": "Deprivation (LSOAs)"}, *overlays],
+        "overlays": titled([{"var": deprivation.group, "title": "Deprivation (LSOAs)"}, *overlays]),
         "choropleth": {"var": deprivation.layer, "colours": list(IMD_COLOURS)},
         "areaLayers": {
             **{name: var for name, var in layers.areas.items() if name != "district"},
@@ -417,8 +438,9 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
         },
         "assets": {"category": None, "openNow": False},
         "groups": True,
-        "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
-        "categoryLabels": {c["code"]: c["label"] for c in categories},
+        "marks": MARKS,
+        "categoryLabels": {c["code"]: gettext(c["label"]) for c in categories},
+        "strings": script_strings(),
     }
     return context
 

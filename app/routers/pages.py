@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from app.auth import PrincipalDep
 from app.errors import AppError, Forbidden
+from app.i18n import gettext
 from app.pages import views
 from app.pages.maps import with_nonce
 from app.pages.palette import category_css
@@ -111,7 +112,7 @@ async def sign_out(request: Request) -> Response:
 
 async def _submit_context(pages: views.PageServices, form: dict[str, str]) -> dict[str, Any]:
     return {
-        "title": "Add or correct an entry",
+        "title": gettext("Add or correct an entry"),
         "page": "submit",
         "categories": await pages.taxonomy.items(),
         "ward_choices": views.ward_choices(pages.geography),
@@ -151,7 +152,7 @@ async def submit(request: Request, pages: Services) -> HTMLResponse:
         context["errors"] = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
         return page(request, "submit.html", pages.principal, 422, **context)
     except AppError as exc:
-        context["errors"] = [exc.detail]
+        context["errors"] = [exc.localized()]
         return page(request, "submit.html", pages.principal, exc.status_code, **context)
     return page(request, "submit.html", pages.principal, **context, accepted=accepted)
 
@@ -171,16 +172,16 @@ async def moderation(request: Request, pages: Services) -> HTMLResponse:
             if pages.principal.is_admin:
                 waiting_claims = await claims.pending_with_names(session)
     message = {
-        "approved": "Approved: the entry is published.",
-        "rejected": "Rejected: nothing was published.",
-        "claim-approved": "Claim approved: the organisation now manages the entry.",
-        "claim-rejected": "Claim rejected: nothing changed.",
+        "approved": gettext("Approved: the entry is published."),
+        "rejected": gettext("Rejected: nothing was published."),
+        "claim-approved": gettext("Claim approved: the organisation now manages the entry."),
+        "claim-rejected": gettext("Claim rejected: nothing changed."),
     }.get(request.query_params.get("done", ""), "")
     if request.query_params.get("signin") == "failed":
-        message = "That key was not accepted; check it, or ask an admin for a new one."
-    return page(request, "moderate.html", pages.principal, title="Moderation", page="moderate",
-                allowed=_moderator(pages.principal), pending=pending, message=message,
-                claims=waiting_claims)  # fmt: skip
+        message = gettext("That key was not accepted; check it, or ask an admin for a new one.")
+    return page(request, "moderate.html", pages.principal, title=gettext("Moderation"),
+                page="moderate", allowed=_moderator(pages.principal), pending=pending,
+                message=message, claims=waiting_claims)  # fmt: skip
 
 
 @router.post("/moderate/claims/{claim_id}")
