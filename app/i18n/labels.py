@@ -22,7 +22,8 @@ ROLES = (N_("anonymous"), N_("hub worker"), N_("editor"), N_("admin"), N_("plann
 SCRIPT_MESSAGES = (
     N_(" (example, not a real service)"), N_("Serves an area; no address is published."),
     N_("Phone"), N_("Website"), N_("Referral: "), N_("Not verified"), N_(" since "),
-    N_("Checked "), N_("Suggest a correction"), N_("Details and sources"), N_("Support"), N_(" places here: zoom in"),
+    N_("Checked "), N_("Suggest a correction"), N_("Details and sources"), N_("Support"),
+    N_(" places here: zoom in"),
     N_("Zoom in to see only what is open now; all %(n)s places in view are shown."),
     N_("Mutual aid groups (areas)"), N_("People by IMD 2019 decile (1 = most deprived)"),
     N_("Decile"), N_("People"), N_("unknown"), N_("Support in the area"), N_("Kind"),
