@@ -15,6 +15,7 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+from sqlalchemy import Engine, text
 
 from app.interop import oruk
 from tests.conftest import auth
@@ -42,11 +43,12 @@ PAGE_QUERIES: dict[str, list[dict[str, Any]]] = {
 }  # fmt: skip
 PUBLIC = ("Example Advice Desk (synthetic)", "Example Close Neighbours (synthetic)",
           "Example Yard Neighbours (synthetic)")  # fmt: skip
+WALK_SHORTLIST = "privacy-walk-list"
 NEAR = {"postcode": "WF17 5DA"}  # Batley, where the walk's assets are
 
 
 @pytest.fixture(scope="module")
-def walk_assets(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
+def walk_assets(client: TestClient, keys: dict[str, str], db: Engine) -> dict[str, int]:
     base = {"category": "advice", "postcode": "WF17 5DA", "synthetic": True,
             "opening_hours": [{"day": d, "opens": "00:00", "closes": "23:59"} for d in
                               ("monday", "tuesday", "wednesday", "thursday", "friday",
@@ -72,6 +74,15 @@ def walk_assets(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
         response = client.post("/api/assets", json=body, headers=auth(keys["admin"]))
         assert response.status_code == 201, response.text
         made[label] = response.json()["id"]
+    with db.begin() as conn:  # a sent shortlist naming every one of them: /s/ shows the public
+        conn.execute(
+            text(
+                "INSERT INTO shortlist (id, asset_ids, language, sent_by, channel, expires_at) "
+                "VALUES (:id, :ids, 'en', 'walk', 'email', now() + interval '1 day') "
+                "ON CONFLICT (id) DO UPDATE SET asset_ids = EXCLUDED.asset_ids"
+            ),
+            {"id": WALK_SHORTLIST, "ids": list(made.values())},
+        )
     return made
 
 
@@ -91,6 +102,7 @@ def _samples(walk: dict[str, int]) -> dict[str, list[str]]:
         "layer": ["district", "ward", "hub", "neighbourhood", "lsoa"],
         "code": ["E05001390"],
         "submission_id": ["1"],
+        "shortlist_id": [WALK_SHORTLIST],
         "referral_id": ["1"],
         "collection_id": ["assets"],
         "feature_id": [str(i) for i in walk.values()],
