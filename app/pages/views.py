@@ -12,6 +12,7 @@ from fastapi import Request
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app import i18n
 from app.dependencies import NeedsQuery, needs_of_query
 from app.errors import AppError
 from app.geo.areas import AreaRef, find_area, resolve_layer
@@ -27,7 +28,7 @@ from app.geo.search import search_all
 from app.i18n import gettext, ngettext
 from app.i18n.labels import script_strings
 from app.mail import mail_is_on
-from app.needs import ACCESSIBILITY, LANGUAGES_OFFERED, language_name
+from app.needs import ACCESSIBILITY, LANGUAGES_OFFERED, spoken_name
 from app.pages import maps
 from app.pages.geodata import MapData
 from app.pages.palette import CATEGORY_MARKS, IMD_COLOURS
@@ -96,13 +97,16 @@ class NeedsForm:
 
     @property
     def context(self) -> dict[str, Any]:
-        return {"needs": self.values, "needs_choices": NEEDS_CHOICES}
+        return {"needs": self.values, "needs_choices": needs_choices()}
 
 
-NEEDS_CHOICES = {
-    "languages": sorted(((c, language_name(c)) for c in LANGUAGES_OFFERED), key=lambda p: p[1]),
-    "accessibility": list(ACCESSIBILITY.items()),
-}
+def needs_choices() -> dict[str, list[tuple[str, str]]]:
+    """The form's choices in the page's language (language names from CLDR)."""
+    names = [(c, spoken_name(c)) for c in LANGUAGES_OFFERED]
+    return {
+        "languages": sorted(names, key=lambda p: p[1].casefold()),
+        "accessibility": [(c, i18n.gettext(label)) for c, label in ACCESSIBILITY.items()],
+    }
 
 
 def needs_form(params: Any) -> NeedsForm:
@@ -120,9 +124,9 @@ def needs_form(params: Any) -> NeedsForm:
     try:
         wanted = needs_of_query(NeedsQuery.model_validate(asked))
     except ValidationError:
-        return NeedsForm(values, None, "Age must be a whole number from 0 to 120.")
+        return NeedsForm(values, None, gettext("Age must be a whole number from 0 to 120."))
     except AppError as exc:
-        return NeedsForm(values, None, exc.detail)
+        return NeedsForm(values, None, exc.localized())
     return NeedsForm(values, wanted, params=asked)
 
 
@@ -180,8 +184,8 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         items = [hit for hit in matched if hit["kind"] == "asset"
                  and (not category or hit["category"] == category)]  # fmt: skip
         area_hits = [hit for hit in matched if hit["kind"] == "area"]
-        heading = f"Matching “{words}”"
-        caption = "Best matches first; names are matched allowing for small spelling slips"
+        heading = gettext("Matching “%(words)s”") % {"words": words}
+        caption = gettext("Best matches first; names are matched allowing for small spelling slips")
     elif found.place is not None:
         hits = await nearest(
             services.conn, services.principal, found.place.easting, found.place.northing,

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from app.auth import PrincipalDep
 from app.errors import AppError, Forbidden
-from app.i18n import gettext
+from app.i18n import N_, gettext
 from app.pages import views
 from app.pages.maps import with_nonce
 from app.pages.palette import category_css
@@ -190,7 +190,7 @@ async def decide_claim(
 ) -> Response:
     same_origin(request)
     if not principal.is_admin:
-        raise Forbidden("Only an admin decides claims.")
+        raise Forbidden(N_("Only an admin decides claims."))
     form = await request.form()
     approve = form.get("decision") == "approve"
     note = str(form.get("note") or "") or None
