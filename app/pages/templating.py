@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.attribution import ATTRIBUTION
 from app.geo.hours import LONDON, clock_words
+from app.pages import words
 from app.pages.palette import CATEGORY_MARKS
 from app.principal import Principal
 from app.security import csp_nonce
@@ -27,7 +28,22 @@ def when(iso: str | None) -> str:
     return f"{moment:%a} {moment.day} {moment:%b} at {clock_words(moment.time())}"
 
 
-templates.env.globals.update(attribution=ATTRIBUTION, marks=CATEGORY_MARKS, when=when)
+METRES_PER_MILE = 1609.344
+
+
+def distance(metres: float) -> str:
+    """'0.4 km (0.2 miles)': kilometres as measured, miles as most people in the UK think."""
+    miles = metres / METRES_PER_MILE
+    return f"{metres / 1000:.1f} km ({miles:.1f} {'mile' if f'{miles:.1f}' == '1.0' else 'miles'})"
+
+
+def with_the(name: str) -> str:
+    """'the Dewsbury' but 'The Valleys', never 'the The Valleys'."""
+    return name if name.lower().startswith("the ") else f"the {name}"
+
+
+templates.env.globals.update(attribution=ATTRIBUTION, marks=CATEGORY_MARKS, when=when, words=words)
+templates.env.filters.update(distance=distance, with_the=with_the)
 
 
 def page(

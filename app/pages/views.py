@@ -4,7 +4,7 @@ API answer never disagree."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from app.geo.hours import LONDON, london
 from app.geo.nearest import nearest
 from app.geo.postcodes import require_postcode
 from app.geo.profile import area_profile
-from app.pages import maps
+from app.pages import maps, words
 from app.pages.geodata import MapData
 from app.pages.palette import CATEGORY_MARKS, IMD_COLOURS
 from app.principal import Principal
@@ -30,7 +30,6 @@ from app.visibility import present
 
 PAGE_SIZE = 50
 NEAREST_ON_MAP = 20
-DEFAULT_NEEDS = ("food_bank", "gp_practice", "library", "advice")
 LAYER_LABELS = {"ward": "ward", "hub": "hub", "neighbourhood": "neighbourhood", "district": ""}
 
 
@@ -106,12 +105,19 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     filters = AssetFilter(categories=[category] if category else None)
     now = datetime.now(LONDON)
     pages = None
+    ring_first: list[dict[str, Any]] | None = None
+    ring_first_total = 0
     if found.place is not None:
-        hits = await nearest(
-            services.conn, services.principal, found.place.easting, found.place.northing,
-            filters, NEAREST_ON_MAP, now, open_only=open_now,
-        )  # fmt: skip
+        where = (services.conn, services.principal, found.place.easting, found.place.northing)
+        hits = await nearest(*where, filters, NEAREST_ON_MAP, now, open_only=open_now)
         items = [f.item(services.principal, now.date(), services.stale_after_days) for f in hits]
+        if open_now:  # what "open now" cannot judge is listed apart, not dropped
+            unknown = replace(filters, hours_published=False)
+            hits = await nearest(*where, unknown, NEAREST_ON_MAP, now)
+            ring_first = [
+                f.item(services.principal, now.date(), services.stale_after_days) for f in hits
+            ]
+            ring_first_total = len(ring_first)
         heading = f"Nearest to {found.place.postcode.postcode if found.place.postcode else ''}"
         caption = "Nearest first, with distances in a straight line"
     else:
@@ -121,6 +127,11 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
             rows, total = await list_open_assets(
                 services.conn, services.principal, filters, now, PAGE_SIZE, offset
             )
+            unknown = replace(filters, hours_published=False)
+            more, ring_first_total = await list_assets(
+                services.conn, services.principal, unknown, PAGE_SIZE, 0
+            )
+            ring_first = [services.present(row) for row in more]
         else:
             rows, total = await list_assets(
                 services.conn, services.principal, filters, PAGE_SIZE, offset
@@ -156,6 +167,8 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         "areas": found.areas,
         "error": found.error,
         "items": items,
+        "ring_first": ring_first,
+        "ring_first_caption": _ring_first_caption(ring_first, ring_first_total, found.place),
         "list_heading": heading,
         "list_caption": caption,
         "pages": pages,
@@ -168,8 +181,18 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
             "groups": not category or category == "mutual_aid_group",
             "place": _place_marker(found.place),
             "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
+            "words": {"ringFirst": words.RING_FIRST},
         },
     }
+
+
+def _ring_first_caption(shown: list[Any] | None, total: int, place: Place | None) -> str:
+    if shown is None:
+        return ""
+    if place is not None:
+        return f"The nearest {len(shown)} without published opening hours"
+    some = f"the first {len(shown)} of {total}" if total > len(shown) else f"{total}"
+    return f"{some} without published opening hours, by name".capitalize()
 
 
 def _whole(text: str | None, default: int, low: int, high: int) -> int:
@@ -200,7 +223,7 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     params = request.query_params
     categories = await services.taxonomy.items()
     codes = [c["code"] for c in categories]
-    needs = [n for n in params.getlist("needs") if n in codes] or list(DEFAULT_NEEDS)
+    needs = [n for n in params.getlist("needs") if n in codes]  # none ticked until chosen
     postcode = params.get("postcode", "")
     at_text = params.get("at", "")
     context: dict[str, Any] = {
@@ -208,6 +231,7 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         "page": "hub",
         "categories": categories,
         "form": {"postcode": postcode, "needs": needs, "at": at_text},
+        "order": words.HUB_ORDER,
         "answer": None,
         "error": None,
         "map": None,
@@ -220,7 +244,7 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     support = await support_for_needs(
         request.app.state.asset_index, lambda: contextlib.nullcontext(services.conn),
         services.principal, found.place.easting, found.place.northing, needs,
-        Moment(moment, moment.date(), services.stale_after_days),
+        Moment.of_call(moment, services.stale_after_days),
     )  # fmt: skip
     chosen = support.items()
     labels = {c["code"]: c["label"] for c in categories}

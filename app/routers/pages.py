@@ -170,6 +170,7 @@ async def moderation(request: Request, pages: Services) -> HTMLResponse:
     message = {
         "approved": "Approved: the entry is published.",
         "rejected": "Rejected: nothing was published.",
+        "undecided": "Nothing was decided: press Approve and publish, or Reject.",
     }.get(request.query_params.get("done", ""), "")
     if request.query_params.get("signin") == "failed":
         message = "That key was not accepted; check it, or ask an admin for a new one."
@@ -185,7 +186,10 @@ async def moderate(
     if not _moderator(principal):
         raise Forbidden("Sign in with an editor or admin key to moderate.")
     form = await request.form()
-    approve = form.get("decision") == "approve"
+    decision = form.get("decision")
+    if decision not in ("approve", "reject"):  # a form sent without pressing either button
+        return RedirectResponse("/moderate?done=undecided", status_code=303)
+    approve = decision == "approve"
     note = str(form.get("note") or "") or None
     async with request.app.state.sessions.begin() as session:
         await submissions.decide(session, submission_id, principal, approve, note)

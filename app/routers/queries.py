@@ -72,7 +72,7 @@ async def caller(request: Request) -> JSON:
     geography, taxonomy = await get_geography(request), await get_taxonomy(request)
     place = await place_of(query, geography)
     needs = await needs_of(query.needs, taxonomy)
-    moment = Moment(at_of(query) or datetime.now(LONDON), london_today(), _stale_days(request))
+    moment = Moment.of_call(at_of(query) or datetime.now(LONDON), _stale_days(request))
     areas = await geography.areas_at(place)
     support = await support_for_needs(
         request.app.state.asset_index, lambda: queued_connection(request), principal,
