@@ -80,10 +80,6 @@ class TooManyRequests(AppError):
     status_code, code = 429, "rate_limited"
 
 
-class ServiceUnavailable(AppError):
-    status_code, code = 503, "service_unavailable"
-
-
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",

@@ -237,7 +237,8 @@ def test_day_and_time_filters_use_the_weekly_hours(
         response = client.get("/oruk/services", params=bad)
         assert response.status_code == 422 and response.json()["detail"]
     assert names(minimum_age="16", maximum_age="18") == names()  # no entry records ages
-    assert client.get("/oruk/services", params={"minimum_age": 20, "maximum_age": 10}).status_code
+    backwards = client.get("/oruk/services", params={"minimum_age": 20, "maximum_age": 10})
+    assert backwards.status_code == 422 and backwards.json()["code"] == "invalid_age"
     assert client.get("/oruk/services", params={"colour": "blue"}).status_code == 400
 
 
@@ -314,3 +315,22 @@ def test_unknown_ids_are_404(client: TestClient, made: dict[str, int]) -> None:
         assert response.status_code == 404, path
         assert response.json()["detail"].startswith("There is no")
     assert client.get(f"/oruk/services/{pantry}").status_code == 200
+
+
+def test_an_archived_entry_is_gone_from_oruk_and_ogc(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """The routers rely on the public's scope alone to hide archived entries."""
+    name = "Example Oruk Archived Hall (synthetic)"
+    made = client.post(
+        "/api/assets",
+        json={"name": name, "category": "community_centre", "postcode": "HD1 1AA",
+              "synthetic": True},
+        headers=auth(keys["admin"]),
+    ).json()  # fmt: skip
+    service = f"/oruk/services/{_sid(client, name)}"
+    feature = f"/ogc/collections/assets/items/{made['id']}"
+    assert client.get(service).status_code == 200 and client.get(feature).status_code == 200
+    archived = client.delete(f"/api/assets/{made['id']}", headers=auth(keys["admin"]))
+    assert archived.json()["status"] == "archived"
+    assert client.get(service).status_code == 404 and client.get(feature).status_code == 404

@@ -169,7 +169,7 @@ async def map_view(
     summary="Coverage gaps: people farther than max_km from the nearest asset of a category",
     description="One row per area of the layer; rows add up to the district. Population comes "
     "from population points (each LSOA's population shared over its residential postcodes); "
-    "`population_beyond_imd_1_2` is the part in IMD 2019 deciles 1–2. See docs/coverage.md.",
+    "`population_beyond_imd_1_2` is the part in IMD 2019 deciles 1–2. See docs/queries.md.",
     responses={200: {"content": {"text/csv": {}}}, **ERRORS},
 )
 async def coverage_table(
