@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.pages import words
+from app.pages import views, words
 from tests.conftest import auth
 
 WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -99,7 +99,8 @@ def test_the_hub_starts_with_nothing_ticked_and_explains_its_order(client: TestC
     first = client.get("/hub").text
     assert 'name="needs"' in first and "checked" not in _section(first, "<fieldset", "</fieldset>")
     answer = client.get("/hub", params={"postcode": "WF14 8AN", "needs": "library"}).text
-    assert words.HUB_ORDER in answer.replace("&#39;", "'")
+    assert views.hub_order() in answer.replace("&#39;", "'")
+    assert "open now, nearest first (up to 3, looking up to 25 km away)" in views.hub_order()
     listed = _section(answer, '<ol class="support">', "</ol>")
     assert " km (" in listed and " miles)" in listed
     # the chosen need stays ticked for the next search; the others stay unticked

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.interop.oruk import BANK_HOLIDAYS, BYDAY, DAYS
-from app.register.files import Row
+from app.register.rows import Row
 
 STATUS = {
     "active": "active",

@@ -12,6 +12,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.errors import AppError
+from app.geo import caller
 from app.geo.areas import find_area, resolve_layer
 from app.geo.assets import AssetFilter, list_assets, list_open_assets
 from app.geo.caller import Moment, support_for_needs
@@ -231,7 +232,7 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         "page": "hub",
         "categories": categories,
         "form": {"postcode": postcode, "needs": needs, "at": at_text},
-        "order": words.HUB_ORDER,
+        "order": hub_order(),
         "answer": None,
         "error": None,
         "map": None,
@@ -273,6 +274,13 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
     }
     return context
+
+
+def hub_order() -> str:
+    """How the hub desk orders each need, in words, from the rule itself."""
+    return words.HUB_ORDER.format(
+        open=caller.OPEN_WANTED, km=caller.WIDER_SEARCH_M // 1000, unknown=caller.UNKNOWN_WANTED
+    )
 
 
 def _moment(text: str) -> datetime:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from app.geo.caller import OPEN_WANTED, UNKNOWN_WANTED, WIDER_SEARCH_M
-
 RING_FIRST = "hours not published — ring first"
 RING_FIRST_HEADING = "Hours not published — ring first"
 NOTHING_OPEN = "Nothing with published hours is open now here."
-HUB_ORDER = (
-    f"In order: open now, nearest first (up to {OPEN_WANTED}, looking up to "
-    f"{WIDER_SEARCH_M // 1000} km away); then the closed one that opens soonest; then up to "
-    f"{UNKNOWN_WANTED} whose hours are not published (ring first), nearest first. So an open "
-    "place farther away comes before a closed one nearby. Distances are in a straight line."
+HUB_ORDER = (  # filled in from app.geo.caller's rule (app.pages.views.hub_order)
+    "In order: open now, nearest first (up to {open}, looking up to {km} km away); then the "
+    "closed one that opens soonest; then up to {unknown} whose hours are not published (ring "
+    "first), nearest first. So an open place farther away comes before a closed one nearby. "
+    "Distances are in a straight line."
 )
 CHOOSE_A_NEED = "Tick at least one thing the caller needs, then look up the postcode again."
 ACCESSIBILITY = "Accessibility statement"

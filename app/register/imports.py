@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.errors import AppError, InvalidInput
 from app.models import Asset, Category
-from app.register.files import Row
 from app.register.inputs import DAYS, AssetCreate, has_third_dimension
 from app.register.location import Gazetteer, LocationError, resolve
+from app.register.rows import Row
 from app.register.write import Actor, check_category, create_asset, update_asset
 
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")

@@ -19,8 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.interop import givefood
-from app.register.files import Row
 from app.register.imports import ImportReport, import_rows
+from app.register.rows import Row
 from app.register.write import Actor
 
 GP_EXTRACT_DATE = date(2025, 4, 1)  # NHS ODS epraccur, April 2025
