@@ -196,3 +196,35 @@ def test_after_a_search_on_a_phone_the_answer_has_focus_on_the_first_screen(
     )
     assert top < SIZES["phone"][1], f"the answer starts {top}px down the page"
     page.context.close()
+
+
+def test_radios_and_checkboxes_are_24_px_targets(
+    browser: Browser,  # noqa: F811
+    base: str,  # noqa: F811
+) -> None:
+    watched = open_page(browser, base, "/submit", "phone")
+    page = watched.page
+    sizes = page.locator("input[type=radio], input[type=checkbox]").evaluate_all(
+        "(inputs) => inputs.map((i) => [i.getBoundingClientRect().width,"
+        " i.getBoundingClientRect().height])"
+    )
+    assert sizes and all(w >= 24 and h >= 24 for w, h in sizes), sizes
+    page.context.close()
+
+
+def test_coverage_numbers_never_break_mid_number_on_a_phone(
+    browser: Browser,  # noqa: F811
+    base: str,  # noqa: F811
+) -> None:
+    path = "/planner?category=food_bank&max_km=2&layer=ward"
+    watched = open_page(browser, base, path, "phone")
+    page = watched.page
+    lines = page.locator("table.coverage-table td").evaluate_all(
+        """(cells) => cells.filter((cell) => cell.textContent.trim()).map((cell) => {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            return [cell.textContent.trim(), range.getClientRects().length];
+        })"""
+    )
+    assert lines and all(count == 1 for _, count in lines), [x for x in lines if x[1] != 1]
+    page.context.close()

@@ -6,6 +6,7 @@ sent without a decision publishes nothing. The browser's side is tests/test_page
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.pages import views, words
+from app.pages.palette import CATEGORY_MARKS, LEAST_CONTRAST, category_css, contrast, text_on
 from tests.conftest import auth
 
 WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -153,3 +155,50 @@ def test_a_moderation_form_sent_without_a_decision_publishes_nothing(
     assert found == []
     client.post("/signout", data={"next": "/"}, headers=SAME_SITE)
     client.cookies.clear()
+
+
+def test_every_category_mark_reads_at_aa_contrast() -> None:
+    for code, (colour, _) in CATEGORY_MARKS.items():
+        assert contrast(colour, text_on(colour)) >= LEAST_CONTRAST, code
+    assert ".cat-carers{background:#7a9e2a;color:#1b1b1b" in category_css()
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/hub", "/planner", "/submit", "/moderate", "/accessibility"]
+)
+def test_every_footer_links_the_accessibility_statement(client: TestClient, path: str) -> None:
+    footer = client.get(path).text.split('<footer class="site">')[1]
+    assert re.search(r'<a href="/accessibility"[^>]*>Accessibility statement</a>', footer)
+
+
+def test_the_accessibility_statement_says_what_works_and_what_does_not(
+    client: TestClient,
+) -> None:
+    page = client.get("/accessibility")
+    assert page.status_code == 200
+    assert "<h1>Accessibility statement</h1>" in page.text
+    assert "What is not fully accessible" in page.text and "WCAG 2.2" in page.text
+    assert 'href="/accessibility" aria-current="page"' in page.text
+
+
+def _coverage_names(client: TestClient, **sort: str) -> tuple[list[str], str]:
+    html = client.get("/planner", params={"category": "food_bank", "max_km": "2",
+                                          "layer": "ward", **sort}).text  # fmt: skip
+    table = _section(html, 'class="numbers coverage-table"', "</table>")
+    body = _section(table, "<tbody>", "</tbody>")
+    return re.findall(r'<tr><th scope="row">([^<]+)</th>', body), table
+
+
+def test_the_coverage_table_sorts_and_says_its_order(client: TestClient) -> None:
+    gaps, table = _coverage_names(client)
+    assert "sorted by people beyond the distance, most first" in table
+    assert 'aria-sort="descending"' in table
+    rows = client.get("/api/coverage", params={"category": "food_bank", "max_km": 2}).json()
+    beyond = {r["name"]: r["population_beyond"] for r in rows["items"]}
+    assert [beyond[n] for n in gaps] == sorted(beyond.values(), reverse=True)
+    by_name, table = _coverage_names(client, sort="name", dir="asc")
+    assert by_name == sorted(by_name) and "sorted by name, A to Z" in table
+    assert 'aria-sort="ascending"' in table
+    fewest, _ = _coverage_names(client, sort="population", dir="asc")
+    people = {r["name"]: r["population"] for r in rows["items"]}
+    assert [people[n] for n in fewest] == sorted(people.values())

@@ -336,8 +336,16 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
     if "category" in params:
         layer_ref = await resolve_layer(services.conn, layer, None)
         rows = await coverage(services.conn, services.principal, layer_ref, category, max_km)
+        order = coverage_order(params.get("sort"), params.get("dir"))
+        rows = order.sorted(rows)
         context["coverage"] = {
             "items": rows,
+            "order": order,
+            "sort_links": {
+                key: str(request.url.include_query_params(sort=key, dir=order.next_dir(key)))
+                + "#coverage-heading"
+                for key in COVERAGE_COLUMNS
+            },
             "total": {k: sum(r[k] for r in rows) for k in
                       ("population", "population_beyond", "population_beyond_imd_1_2")},
             "label": next(c["label"] for c in categories if c["code"] == category),
@@ -366,6 +374,55 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
         "categoryLabels": {c["code"]: c["label"] for c in categories},
     }
     return context
+
+
+COVERAGE_COLUMNS = {  # column → how the table is said to be in order when sorted by it
+    "name": "name",
+    "population": "people",
+    "assets": "number of places",
+    "assets_per_10k": "places per 10,000 people",
+    "population_beyond": "people beyond the distance",
+    "population_beyond_imd_1_2": "people beyond it in IMD deciles 1–2",
+}
+
+
+@dataclass(frozen=True)
+class CoverageOrder:
+    """How the planner's coverage table is sorted: by default the biggest gaps first."""
+
+    key: str = "population_beyond"
+    descending: bool = True
+
+    def sorted(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        present = [r for r in rows if r[self.key] is not None]
+        missing = [r for r in rows if r[self.key] is None]  # unknown last, either way
+        present.sort(key=lambda r: (r[self.key], r["name"]), reverse=self.descending)
+        return present + sorted(missing, key=lambda r: r["name"])
+
+    def next_dir(self, key: str) -> str:
+        """A header's link: the other way round if sorted by it, else its natural way."""
+        if key == self.key:
+            return "asc" if self.descending else "desc"
+        return "asc" if key == "name" else "desc"
+
+    def aria(self, key: str) -> str | None:
+        if key != self.key:
+            return None
+        return "descending" if self.descending else "ascending"
+
+    @property
+    def words(self) -> str:
+        if self.key == "name":
+            return "by name, " + ("Z to A" if self.descending else "A to Z")
+        return f"by {COVERAGE_COLUMNS[self.key]}, " + (
+            "most first" if self.descending else "fewest first"
+        )
+
+
+def coverage_order(key: str | None, direction: str | None) -> CoverageOrder:
+    if key not in COVERAGE_COLUMNS:
+        return CoverageOrder()
+    return CoverageOrder(key, direction != "asc" if direction else key != "name")
 
 
 def _area_choices(geography: Geography) -> list[dict[str, Any]]:

@@ -74,6 +74,12 @@ async def planner(request: Request, pages: Services) -> HTMLResponse:
     return page(request, "planner.html", pages.principal, **await views.planner(pages, request))
 
 
+@router.get("/accessibility", response_class=HTMLResponse)
+async def accessibility(request: Request, principal: PrincipalDep) -> HTMLResponse:
+    return page(request, "accessibility.html", principal, title="Accessibility statement",
+                page="accessibility")  # fmt: skip
+
+
 @router.post("/signin")
 async def sign_in(request: Request) -> Response:
     same_origin(request)
