@@ -95,6 +95,9 @@ def test_every_single_marker_at_district_zoom_names_its_asset(client: TestClient
     for single in singles:
         asset = client.get(f"/api/assets/{single['id']}")
         assert asset.status_code == 200 and asset.json()["name"] == single["name"]
+    # from zoom 15 every asset is its own marker, as the API's description says
+    close = client.get("/api/assets/clusters", params={"bbox": DISTRICT, "zoom": 15}).json()
+    assert close["mode"] == "points" and len(close["features"]) == view["total"]
 
 
 def test_the_hub_starts_with_nothing_ticked_and_explains_its_order(client: TestClient) -> None:

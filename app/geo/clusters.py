@@ -23,7 +23,7 @@ from app.geo.projection import transformer
 from app.principal import Principal
 
 CELL_PIXELS = 48
-POINTS_WHEN_AT_MOST = 60  # or from POINTS_FROM_ZOOM on: then each asset, and opening filters apply
+POINTS_WHEN_AT_MOST = 60  # or from POINTS_FROM_ZOOM on: then each asset, not cells
 POINTS_FROM_ZOOM = 15
 METRES_PER_PIXEL_AT_ZOOM_0 = 156_543.03 * math.cos(math.radians(53.65))  # at Kirklees
 
@@ -69,7 +69,7 @@ async def view(
         )
     ).all()
     total = sum(cell.n for cell in cells)
-    if total <= POINTS_WHEN_AT_MOST:
+    if total <= POINTS_WHEN_AT_MOST or zoom >= POINTS_FROM_ZOOM:
         return await _points(conn, in_view, params, open_at, total)
     lons, lats = transformer(27700, 4326).transform(
         [cell.x for cell in cells], [cell.y for cell in cells]

@@ -139,10 +139,10 @@ async def nearest_support(
     summary="Assets for a map view: clusters, or the assets themselves when few are in view",
     description="For maps of any size: the server groups assets into cells of "
     f"{clusters.CELL_PIXELS} pixels at `zoom`; with at most {clusters.POINTS_WHEN_AT_MOST} in "
-    f"view, or from zoom {clusters.POINTS_FROM_ZOOM}, it answers the assets (`mode: points`), "
-    "and then "
-    "`open_now`/`open_at` apply. Groups shown by their area are not included (draw them from "
-    "`/api/assets?category=mutual_aid_group&format=geojson`).",
+    f"view, or from zoom {clusters.POINTS_FROM_ZOOM}, it answers the assets (`mode: points`). "
+    "`open_now`/`open_at` apply at every zoom: what is closed then goes; what has no published "
+    "hours stays (`unknown` per cell, `opening: unknown` per asset). Groups shown by their area "
+    "are not included (draw them from `/api/assets?category=mutual_aid_group&format=geojson`).",
     responses=ERRORS,
 )
 async def map_view(
@@ -151,7 +151,9 @@ async def map_view(
     category: CategoriesDep,
     bbox: BBoxDep,
     zoom: Annotated[int, Query(ge=0, le=22, description="The map's zoom level")] = 12,
-    open_now: Annotated[bool, Query(description="Only those open now (points only)")] = False,
+    open_now: Annotated[
+        bool, Query(description="Only those open now, and those without published hours")
+    ] = False,
     open_at: OpenAtDep = None,
 ) -> JSON:
     if bbox is None:
