@@ -19,9 +19,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     Text,
     Time,
+    UniqueConstraint,
+    column,
     func,
     text,
 )
@@ -41,8 +44,16 @@ NOT_MODELLED = frozenset({
 })  # fmt: skip
 
 
+def _name_trigrams(name: str) -> Index:
+    """The trigram index on lower(name) that fuzzy search uses (0015)."""
+    lower_name = func.lower(column("name")).label("lower_name")
+    return Index(name, lower_name, postgresql_using="gin",
+                 postgresql_ops={"lower_name": "gin_trgm_ops"})  # fmt: skip
+
+
 class Organisation(Base):
     __tablename__ = "organisation"
+    __table_args__ = (_name_trigrams("organisation_name_trgm"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     name: Mapped[str] = mapped_column(Text, unique=True)
@@ -76,6 +87,9 @@ class Asset(Base):
         Index("asset_place_bng_gist", "place_bng", postgresql_using="gist"),
         Index("asset_category_place_bng_gist", "category", "place_bng", postgresql_using="gist"),
         Index("asset_name_id", "name", "id"),
+        Index("asset_languages_gin", "languages", postgresql_using="gin"),
+        Index("asset_accessibility_gin", "accessibility", postgresql_using="gin"),
+        _name_trigrams("asset_name_trgm"),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -105,6 +119,10 @@ class Asset(Base):
     service_area_code: Mapped[str | None] = mapped_column(
         Text, comment="layer:code when the area is a known area"
     )
+    drawn_area: Mapped[Any | None] = mapped_column(
+        Geometry("MULTIPOLYGON", 4326, spatial_index=False),
+        comment="a group's area as drawn; service_area is what the public sees",
+    )
     phone: Mapped[str | None] = mapped_column(Text, comment="as given")
     phone_digits: Mapped[str | None] = mapped_column(Text, comment="normalised copy for search")
     phone_visibility: Mapped[str] = mapped_column(Text, default="public")
@@ -112,20 +130,31 @@ class Asset(Base):
     email_visibility: Mapped[str] = mapped_column(Text, default="public")
     website: Mapped[str | None] = mapped_column(Text)
     website_visibility: Mapped[str] = mapped_column(Text, default="public")
-    referral: Mapped[str | None] = mapped_column(Text, comment="how to be referred")
-    referral_visibility: Mapped[str] = mapped_column(Text, default="public")
+    referral_route: Mapped[str | None] = mapped_column(Text, comment="how to be referred")
+    referral_route_visibility: Mapped[str] = mapped_column(Text, default="public")
     eligibility: Mapped[str | None] = mapped_column(Text)
     languages: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
-    accessibility: Mapped[str | None] = mapped_column(Text)
+    accessibility_note: Mapped[str | None] = mapped_column(Text)
+    # needs as typed fields (app/needs.py)
+    accessibility: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=list, comment="controlled list: app.needs.ACCESSIBILITY"
+    )
+    min_age: Mapped[int | None] = mapped_column(SmallInteger, comment="youngest served")
+    max_age: Mapped[int | None] = mapped_column(SmallInteger, comment="oldest served")
+    cost: Mapped[str | None] = mapped_column(Text, comment="free, low_cost or paid")
+    referral: Mapped[str | None] = mapped_column(Text, comment="open_access or referral_needed")
     hours_note: Mapped[str | None] = mapped_column(
         Text, comment="free-text caveat on the opening hours"
     )
     status: Mapped[str] = mapped_column(Text, default="active")
     visibility: Mapped[str] = mapped_column(Text, default="public")
     last_verified: Mapped[date | None] = mapped_column(Date)
+    verified_by: Mapped[str | None] = mapped_column(Text, comment="who checked it last")
+    verified_how: Mapped[str | None] = mapped_column(Text, comment="how it was checked")
     source: Mapped[str] = mapped_column(Text, default="api")
     source_ref: Mapped[str | None] = mapped_column(Text)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepts_referrals: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
     search: Mapped[Any | None] = mapped_column(
         TSVECTOR, server_default=FetchedValue(), server_onupdate=FetchedValue()
@@ -180,6 +209,9 @@ class ApiKey(Base):
     organisation_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("organisation.id"))
     prefix: Mapped[str] = mapped_column(Text, unique=True, comment="public part, to find it")
     secret_hash: Mapped[str] = mapped_column(Text, comment="sha256 of the whole key")
+    email: Mapped[str | None] = mapped_column(
+        Text, comment="Where this key's holder is told of referrals"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -221,3 +253,178 @@ class Submission(Base):
     decided_by: Mapped[str | None] = mapped_column(Text)
     decision_note: Mapped[str | None] = mapped_column(Text)
     result_asset_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("asset.id"))
+
+
+class Referral(Base):
+    """A caller's need passed to an organisation; `client_details` is a Fernet token
+    (app/referrals/crypto.py), never plain text, and NULL once erased."""
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        Index("referral_inbox", "organisation_id", "status"),
+        Index("referral_sender_org", "sender_organisation_id"),
+        Index("referral_sender_key", "sender_key_id"),
+        Index("referral_to_erase", "closed_at",
+              postgresql_where=text("client_details IS NOT NULL AND closed_at IS NOT NULL")),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    asset_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("asset.id", ondelete="SET NULL")
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("organisation.id"),
+        comment="The receiving organisation, whose editors decide",
+    )  # fmt: skip
+    need: Mapped[str] = mapped_column(Text, ForeignKey("category.code"))
+    neighbourhood_code: Mapped[str | None] = mapped_column(
+        Text, comment="The caller's neighbourhood, if given"
+    )
+    sender_key_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("api_key.id"))
+    sender_name: Mapped[str] = mapped_column(Text)
+    sender_organisation_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("organisation.id"),
+        comment="The sender's hub: its other workers see the referral too",
+    )  # fmt: skip
+    client_details: Mapped[bytes | None] = mapped_column(
+        LargeBinary,
+        comment="Fernet token of the client's name, contact, language and the notes; "
+        "NULL once erased",
+    )
+    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(Text, default="sent")
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="Declined or completed"
+    )
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Source(Base):
+    """Where facts come from: a file or feed with its licence and attribution (0011)."""
+
+    __tablename__ = "source"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    publisher: Mapped[str] = mapped_column(Text)
+    licence: Mapped[str] = mapped_column(Text, comment="SPDX-style id, e.g. OGL-UK-3.0")
+    licence_url: Mapped[str | None] = mapped_column(Text)
+    commercial_use: Mapped[bool] = mapped_column(Boolean, default=True)
+    attribution: Mapped[str] = mapped_column(Text)
+    vintage: Mapped[date | None] = mapped_column(Date, comment="when the source's facts were true")
+    url: Mapped[str | None] = mapped_column(Text)
+    file: Mapped[str | None] = mapped_column(Text)
+    loader: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AssetSource(Base):
+    """One source record an asset came from (several when sources were merged)."""
+
+    __tablename__ = "asset_source"
+    __table_args__ = (
+        UniqueConstraint("source", "ref", name="asset_source_record"),
+        Index("asset_source_asset", "asset_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(Text)
+    ref: Mapped[str] = mapped_column(Text, comment="the record's id in its source")
+    seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), comment="last loaded from its source"
+    )
+    fields: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, comment="what the source said, to split a merge again"
+    )
+    match_rule: Mapped[str | None] = mapped_column(
+        Text, comment="how it was merged; null: it made the asset"
+    )
+
+
+class AssetChange(Base):
+    """One committed version of an asset, numbered in commit order (the change feed, 0012)."""
+
+    __tablename__ = "asset_change"
+    __table_args__ = (
+        UniqueConstraint("asset_id", "version", name="asset_change_version"),
+        Index("asset_change_asset_at", "asset_id", "at"),
+    )
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, comment="commit order: the feed's cursor"
+    )
+    asset_id: Mapped[int] = mapped_column(
+        BigInteger, comment="no foreign key: kept after a purge, so copies hear of it"
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), comment="when it was committed (the ORUK modified_after clock)"
+    )
+    visibility: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    organisation_id: Mapped[int | None] = mapped_column(BigInteger)
+    was_visibility: Mapped[str | None] = mapped_column(Text, comment="before; null for a new asset")
+    was_status: Mapped[str | None] = mapped_column(Text)
+    was_organisation_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class VerificationRequest(Base):
+    """A self-service confirmation link sent to an entry's contact e-mail (0013)."""
+
+    __tablename__ = "verification_request"
+    __table_args__ = (Index("verification_request_asset", "asset_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(
+        Text, unique=True, comment="random; the link carries it with a signature"
+    )
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    submission_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("submission.id"))
+
+
+class Claim(Base):
+    """An organisation asks to manage a listing; an admin decides (0013)."""
+
+    __tablename__ = "claim"
+    __table_args__ = (
+        Index("claim_one_pending", "asset_id", "organisation_id", unique=True,
+              postgresql_where=text("status = 'pending'")),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"))
+    organisation_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("organisation.id"))
+    requested_by: Mapped[str] = mapped_column(Text)
+    requested_key_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("api_key.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Shortlist(Base):
+    """What a hub worker sent a caller: asset ids and language only (never the number or
+    address it went to); /s/{id} shows it until `expires_at`, then it is erased."""
+
+    __tablename__ = "shortlist"
+    __table_args__ = (Index("shortlist_expires", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    asset_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    language: Mapped[str] = mapped_column(Text)
+    sent_by: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -258,7 +258,8 @@ LeanRow = namedtuple("LeanRow", _LEAN_COLUMNS)  # type: ignore[misc]
 
 
 def _lean(asset_id: int, category: str, x: float, y: float, visibility: str) -> Any:
-    return LeanRow(asset_id, category, visibility, -1, x, y, None, None, None, "active", 0.0, 0.0)
+    return LeanRow(asset_id, category, visibility, -1, x, y, None, None, None, "active", 0.0, 0.0,
+                   [], [], None, None, None, None)  # fmt: skip
 
 
 def test_the_walk_gives_every_asset_it_may_show_once_nearest_first_even_among_ties() -> None:
@@ -298,3 +299,88 @@ def test_the_kept_items_view_is_what_sees_private_details_of_says(principal: Pri
     view = principal.private_view()
     seen = {principal.sees_private_details_of(org) for org in (None, 7, 8)}
     assert seen == {view} if view is not None else seen == {True, False}
+
+
+@pytest.fixture(scope="module")
+def needy(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
+    """Advice and carers' services near Dewsbury with different languages, access, ages, costs
+    and referral rules (none of the categories the other tests here ask for)."""
+
+    def add(name: str, **body: Any) -> int:
+        body = {"synthetic": True, "category": "advice", "lat": 53.69, "lon": -1.63, **body}
+        body["name"] = f"Example Needs {name} (synthetic)"
+        response = client.post("/api/assets", json=body, headers=auth(keys["admin"]))
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    return {
+        "urdu": add("Urdu Advice", languages=["ur", "pa"], accessibility=["step_free_access"],
+                    cost="free", referral="open_access", lon=-1.631),
+        "polish": add("Polish Advice", languages="Polish", cost="low_cost",
+                      accessibility="step_free_access; hearing_loop", lon=-1.632),
+        "young": add("Youth Advice", min_age=16, max_age=25, referral="referral_needed",
+                     lon=-1.633),
+        "older": add("Older People Advice", min_age=60, languages=["ur"], cost="free",
+                     accessibility=["hearing_loop"], lon=-1.634),
+        "unknown": add("Plain Advice", lon=-1.635),
+        "group": add("Urdu Carers Group", category="carers", area="ward:E05001390",
+                     languages=["ur"], referral="open_access"),
+        "hidden": add("Hidden Urdu Advice", languages=["ur"], visibility="professional",
+                      lon=-1.636),
+    }  # fmt: skip
+
+
+NEEDS_ASKED = [
+    ({"languages": "ur"}, {"urdu", "older", "group"}),
+    ({"languages": "pl,pa"}, {"urdu", "polish"}),
+    ({"accessibility": "step_free_access"}, {"urdu", "polish"}),
+    ({"accessibility": "step_free_access,hearing_loop"}, {"polish"}),
+    ({"age": "72"}, {"urdu", "polish", "older", "unknown", "group"}),
+    ({"age": "17"}, {"urdu", "polish", "young", "unknown", "group"}),
+    ({"cost": "free"}, {"urdu", "older"}),
+    ({"cost": "free,low_cost"}, {"urdu", "polish", "older"}),
+    ({"referral": "open_access"}, {"urdu", "group"}),
+    ({"languages": "ur", "age": "72", "cost": "free"}, {"urdu", "older"}),
+    ({"accessibility": "bsl"}, set()),
+    ({"languages": "fr"}, set()),
+]
+
+
+@pytest.mark.parametrize(("asked", "expected"), NEEDS_ASKED, ids=lambda v: str(v))
+def test_needs_filter_the_call_the_same_from_the_index_and_postgis(
+    client: TestClient,
+    from_database: TestClient,
+    needy: dict[str, int],
+    asked: dict[str, str],
+    expected: set[str],
+) -> None:
+    wait_until_current(client)
+    params = {"postcode": "WF13 1HN", "needs": "advice,carers", "at": MOMENTS[0], **asked}
+    ours = client.get("/api/caller", params=params)
+    theirs = from_database.get("/api/caller", params=params)
+    assert ours.status_code == theirs.status_code == 200, ours.text
+    assert client.app.state.asset_index.current() is not None  # type: ignore[attr-defined]
+    assert _comparable(ours.json()) == _comparable(theirs.json())
+    # the call lists a few per need (three with unknown hours); the list shows them all
+    called = {name for name, asset in needy.items() if asset in _ids(ours.json())}
+    assert called <= expected and bool(called) == bool(expected)
+    found = client.get("/api/assets", params={"q": "Example Needs", "limit": 100, **asked})
+    assert found.status_code == 200, found.text
+    listed = {i["id"] for i in found.json()["items"]}
+    assert {name for name, asset in needy.items() if asset in listed} == expected
+    near = client.get(
+        "/api/assets/nearest",
+        params={"postcode": "WF13 1HN", "limit": 50, "category": "advice,carers", **asked},
+    )
+    assert near.status_code == 200, near.text
+    nearby = {i["id"] for i in near.json()["items"]}
+    assert {name for name, asset in needy.items() if asset in nearby} == expected
+
+
+def test_unknown_needs_are_refused_with_what_to_use(client: TestClient) -> None:
+    params = {"postcode": "WF13 1HN", "needs": "advice"}
+    bad = client.get("/api/caller", params={**params, "languages": "klingon"})
+    assert bad.status_code == 422 and "ISO 639-1" in bad.json()["detail"]
+    bad = client.get("/api/caller", params={**params, "accessibility": "lift"})
+    assert bad.status_code == 422 and "step_free_access" in bad.json()["detail"]
+    assert client.get("/api/caller", params={**params, "age": "200"}).status_code == 422

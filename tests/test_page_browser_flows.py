@@ -6,7 +6,6 @@ nothing, and after a search on a phone the answer has focus. Every wait is on a 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -228,49 +227,4 @@ def test_coverage_numbers_never_break_mid_number_on_a_phone(
         })"""
     )
     assert lines and all(count == 1 for _, count in lines), [x for x in lines if x[1] != 1]
-    page.context.close()
-
-
-AXE = Path(__file__).resolve().parents[1] / "frontend/node_modules/axe-core/axe.min.js"
-AXE_PAGES = {
-    "map": "/",
-    "map-open-now": "/?postcode=HD1+1AA&open_now=true",
-    "hub": "/hub?postcode=WF14+8AN&needs=library&needs=food_bank",
-    "planner": "/planner?category=food_bank&max_km=2&layer=ward",
-    "submit": "/submit",
-    "submit-errors": "/submit?kind=correction",
-    "moderate": "/moderate",
-    "accessibility": "/accessibility",
-}
-
-
-@pytest.mark.skipif(not AXE.exists(), reason="axe-core is installed by `make install`")
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("name", AXE_PAGES)
-def test_axe_finds_no_wcag_22_aa_problem(
-    browser: Browser,  # noqa: F811
-    base: str,  # noqa: F811
-    name: str,
-    size: str,
-) -> None:
-    """axe-core over each page at both sizes. One exception: markers that overlap on a map
-    are smaller than 24 px as targets; WCAG 2.5.8 excepts them because the list beside the map
-    has every entry as a full-size link or row (its "equivalent" exception)."""
-    watched = open_page(browser, base, AXE_PAGES[name], size, bypass_csp=True)
-    page = watched.page
-    if "leaflet" in page.content():
-        page.wait_for_selector(".leaflet-marker-icon")
-    page.evaluate(AXE.read_text())
-    violations = page.evaluate(
-        """() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
-                                              'wcag22aa']})
-            .then((result) => result.violations.map((v) => ({
-                id: v.id, targets: v.nodes.map((n) => n.target.join(' '))})))"""
-    )
-    problems = [
-        v for v in violations
-        if not (v["id"] == "target-size" and all("leaflet-marker-icon" in t or "title=" in t
-                                                  for t in v["targets"]))
-    ]  # fmt: skip
-    assert problems == [], problems
     page.context.close()

@@ -42,6 +42,7 @@ from app.geo.hours import (
     state_for,
 )
 from app.geo.nearest import located_json
+from app.geo.needs import NEEDS_COLUMNS, NeedsArrays, NeedsFilter
 from app.principal import Principal
 from app.responses import dumps
 from app.visibility import can_see_each, present
@@ -64,7 +65,7 @@ _LEAN = text(
            CASE WHEN a.service_area IS NULL THEN ST_Y(a.place_bng) END AS y,
            CASE WHEN a.service_area IS NOT NULL THEN ST_AsBinary(a.place_bng) END AS area,
            CAST({RULES_JSON} AS text) AS rules, CAST({EXCEPTIONS_JSON} AS text) AS exceptions,
-           a.status, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat
+           a.status, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat, {NEEDS_COLUMNS}
     FROM asset a
     WHERE a.status = ANY(CAST(:statuses AS text[]))
     ORDER BY a.name, a.id  -- the lists' order, in the database's collation
@@ -74,7 +75,8 @@ _LEAN = text(
 
 # _LEAN's columns (rows name their own; these serve an empty register)
 _LEAN_COLUMNS = ("id", "category", "visibility", "org", "x", "y", "area", "rules", "exceptions",
-                 "status", "lon", "lat")  # fmt: skip
+                 "status", "lon", "lat", "languages", "accessibility", "min_age", "max_age",
+                 "cost", "referral")  # fmt: skip
 _COUNT = text("SELECT count(*) FROM asset WHERE status = ANY(CAST(:statuses AS text[]))")
 
 Near = tuple[int, float, OpeningState]  # an asset's id, distance (m) and opening state
@@ -101,6 +103,7 @@ class _Assets:
     tiers: np.ndarray  # index into TIERS
     orgs: np.ndarray
     hours: np.ndarray  # index into Snapshot.hours
+    needs: NeedsArrays  # languages, accessibility, ages, cost, referral (app.geo.needs)
     # by view (tiers seen, own organisation): as an array, and as bytes
     _visible: dict[tuple[tuple[str, ...], int], np.ndarray] = field(default_factory=dict)
     _visible_bytes: dict[tuple[tuple[str, ...], int], bytes] = field(default_factory=dict)
@@ -112,8 +115,11 @@ class _Assets:
             self._visible[key] = can_see_each(principal, self.tiers, self.orgs, TIERS)
         return self._visible[key]
 
-    def visible_bytes(self, principal: Principal) -> bytes:
-        """`visible` as bytes (1: may see), for looking up one at a time from Python."""
+    def visible_bytes(self, principal: Principal, needs: NeedsFilter | None = None) -> bytes:
+        """`visible` as bytes (1: may see), for looking up one at a time from Python; with
+        `needs`, only those that meet them too (worked out each time)."""
+        if needs:
+            return (self.visible(principal) & self.needs.match(needs)).tobytes()
         key = _view(principal)
         if key not in self._visible_bytes:
             self._visible_bytes[key] = self.visible(principal).tobytes()
@@ -193,14 +199,19 @@ class Snapshot:
         status_codes = [DEFAULT_STATUSES.index(s) for s in statuses]
         return self.listing.page(principal, codes, status_codes, filters.bbox, limit, offset)
 
+    def answers(self, needs: NeedsFilter | None) -> bool:
+        """Whether the index can apply these needs exactly (else: ask the database)."""
+        return not needs or self.listing.assets.needs.exact
+
     def nearest(
-        self, needs: Sequence[str], principal: Principal, x: float, y: float, at: datetime
-    ) -> dict[str, Iterator[Near]]:
+        self, needs: Sequence[str], principal: Principal, x: float, y: float, at: datetime,
+        wanted: NeedsFilter | None = None,
+    ) -> dict[str, Iterator[Near]]:  # fmt: skip
         """For each category, its assets this principal may see, nearest first, as (id,
         distance in metres, opening state at `at`); a group's distance is to its area (0 inside
-        it). One query of the tree starts every category's walk; each walk goes on only as far
-        as it is taken (in Python: for the few dozen a call looks at, NumPy's cost per
-        operation was more than the work)."""
+        it), meeting the `wanted` needs. One query of the tree starts every category's walk;
+        each walk goes on only as far as it is taken (in Python: for the few dozen a call
+        looks at, NumPy's cost per operation was more than the work)."""
         known = [need for need in needs if need in self.codes]
         first: dict[str, tuple[list[float], list[int]]] = {}
         if self.tree is not None and known:
@@ -211,7 +222,7 @@ class Snapshot:
                 distances.reshape(-1, k).tolist(), order.reshape(-1, k).tolist(), strict=True
             )
             first = dict(zip(known, each, strict=True))
-        visible = self.points.visible_bytes(principal)
+        visible = self.points.visible_bytes(principal, wanted)
         states = self._states_at(at)
         walks: dict[str, Iterator[Near]] = {}
         for need in needs:
@@ -220,7 +231,7 @@ class Snapshot:
                 if need in first
                 else iter(())
             )
-            groups = self._groups(need, principal, states, x, y)
+            groups = self._groups(need, principal, states, x, y, wanted)
             walks[need] = heapq.merge(points, groups, key=_distance) if groups else points
         return walks
 
@@ -264,14 +275,16 @@ class Snapshot:
             distances, order = more[0].reshape(-1).tolist(), more[1].reshape(-1).tolist()
 
     def _groups(
-        self, need: str, principal: Principal, states: _States, x: float, y: float
-    ) -> list[Near]:
-        """The category's groups this principal may see, by distance to their areas (0 inside),
-        nearest first."""
+        self, need: str, principal: Principal, states: _States, x: float, y: float,
+        wanted: NeedsFilter | None = None,
+    ) -> list[Near]:  # fmt: skip
+        """The category's groups this principal may see (meeting the `wanted` needs), by
+        distance to their areas (0 inside), nearest first."""
         if need not in self.areas:
             return []
         groups, shapes = self.areas[need]
-        visible = np.flatnonzero(groups.visible(principal))
+        seen = groups.visible(principal)
+        visible = np.flatnonzero(seen & groups.needs.match(wanted) if wanted else seen)
         distances = shapely.distance(shapes[visible], shapely.Point(x, y))
         order = np.argsort(distances, kind="stable")
         chosen = visible[order]
@@ -380,12 +393,19 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
         tiers=_numbered(column["visibility"], {tier: i for i, tier in enumerate(TIERS)}),
         orgs=np.array(column["org"], dtype=np.int64),
         hours=_numbered(list(zip(column["rules"], column["exceptions"], strict=True)), said),
+        needs=NeedsArrays.of(column),
     )
     category = _numbered(column["category"], codes)
     is_area = np.fromiter((a is not None for a in column["area"]), bool, len(rows))
 
     def some(which: np.ndarray) -> _Assets:
-        return _Assets(*(getattr(everyone, f)[which] for f in ("ids", "tiers", "orgs", "hours")))
+        return _Assets(
+            everyone.ids[which],
+            everyone.tiers[which],
+            everyone.orgs[which],
+            everyone.hours[which],
+            everyone.needs.take(which),
+        )
 
     x, y = _floats(column["x"]), _floats(column["y"])
     point = _near_each_other(np.flatnonzero(~is_area), category, x, y)

@@ -6,7 +6,7 @@ the database only the rows it has not shown before; else from PostGIS in one sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -21,8 +21,9 @@ from app.geo.asset_index import Snapshot
 from app.geo.assets import AssetFilter
 from app.geo.hours import OpeningState, london_today
 from app.geo.nearest import MAX_SCANNED, located, nearest, nearest_per_need
+from app.geo.needs import NeedsFilter
 from app.principal import Principal
-from app.visibility import present
+from app.visibility import is_stale, present
 
 OPEN_WANTED = 3
 UNKNOWN_WANTED = 3
@@ -77,19 +78,20 @@ async def _from_database(
     northing: float,
     needs: Sequence[str],
     at: datetime,
+    wanted: NeedsFilter | None = None,
 ) -> dict[str, list[Listed]]:
     """One statement for every need: the nearest, and the nearest open within a wider radius;
     a further search only when the open ones found fewer than wanted and some turned out shut."""
     per_need = await nearest_per_need(
         conn, principal, easting, northing, needs, CANDIDATES_PER_NEED, at,
-        open_per_need=OPEN_WANTED, open_within_m=WIDER_SEARCH_M,
+        open_per_need=OPEN_WANTED, open_within_m=WIDER_SEARCH_M, wanted=wanted,
     )  # fmt: skip
     chosen = {}
     for need, found in per_need.items():
         extra = found.open_nearby
         if len(extra) < OPEN_WANTED and found.maybe_more_open:
             extra = await nearest(
-                conn, principal, easting, northing, AssetFilter(categories=[need]),
+                conn, principal, easting, northing, AssetFilter(categories=[need], needs=wanted),
                 OPEN_WANTED, at, max_m=WIDER_SEARCH_M, open_only=True,
             )  # fmt: skip
         seen = {f.id for f in found.nearest}
@@ -107,10 +109,11 @@ async def _from_index(
     northing: float,
     needs: Sequence[str],
     at: datetime,
+    wanted: NeedsFilter | None = None,
 ) -> dict[str, list[tuple[int, float, OpeningState, str]]]:
     """The index's walk for every need: the assets chosen, their rows held (read the first
     time they are shown)."""
-    walks = snapshot.nearest(needs, principal, easting, northing, at)
+    walks = snapshot.nearest(needs, principal, easting, northing, at, wanted)
     chosen = {need: choose(walk) for need, walk in walks.items()}
     gone = await snapshot.read_rows(
         {asset for listed in chosen.values() for asset, *_ in listed}, principal, connect
@@ -183,16 +186,55 @@ async def support_for_needs(
     northing: float,
     needs: Sequence[str],
     moment: Moment,
+    wanted: NeedsFilter | None = None,
 ) -> Support:
-    """Each need's listed assets as this principal may see them, with how each is listed: from
-    the asset index when it is current, else from PostGIS."""
+    """Each need's listed assets as this principal may see them (meeting the `wanted` needs:
+    languages, accessibility, age, cost, referral), with how each is listed: from the asset
+    index when it is current and can apply them, else from PostGIS."""
     snapshot = index.current() if index is not None else None
+    if snapshot is not None and not snapshot.answers(wanted):
+        snapshot = None
     chosen: Mapping[str, Sequence[tuple[Any, float, OpeningState, str]]]
     if snapshot is not None:
         chosen = await _from_index(
-            snapshot, connect, principal, easting, northing, needs, moment.at
+            snapshot, connect, principal, easting, northing, needs, moment.at, wanted
         )
+        rows: Mapping[Any, RowMapping] = snapshot.rows
     else:
         async with connect() as conn:
-            chosen = await _from_database(conn, principal, easting, northing, needs, moment.at)
+            chosen = await _from_database(
+                conn, principal, easting, northing, needs, moment.at, wanted
+            )
+        rows = _Itself()
+    chosen = {
+        need: checked_first(listed, lambda asset: rows[asset]["last_verified"], moment)
+        for need, listed in chosen.items()
+    }
     return Support(chosen, snapshot, principal, moment)
+
+
+class _Itself(dict[Any, Any]):
+    """From PostGIS the listed thing is its row already."""
+
+    def __getitem__(self, key: Any) -> Any:
+        return key
+
+
+STALE_EXTRA_M = 500  # a stale entry is listed as if this much further away
+
+
+def checked_first(
+    listed: Sequence[tuple[T, float, OpeningState, str]],
+    last_verified: Callable[[T], date | None],
+    moment: Moment,
+) -> list[tuple[T, float, OpeningState, str]]:
+    """Within each way of being listed (open, opens next, hours unknown), entries checked within
+    the stale period come before stale ones at a similar distance: a stale entry is ordered as
+    if STALE_EXTRA_M further away (it is still listed, labelled by its freshness)."""
+    groups = {"open": 0, "opens_next": 1, "hours_unknown": 2}
+
+    def key(item: tuple[T, float, OpeningState, str]) -> tuple[int, float]:
+        stale = is_stale(last_verified(item[0]), moment.today, moment.stale_after_days)
+        return groups.get(item[3], 3), item[1] + (STALE_EXTRA_M if stale else 0)
+
+    return sorted(listed, key=key)

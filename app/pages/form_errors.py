@@ -10,20 +10,22 @@ from pydantic import ValidationError
 
 from app.errors import AppError
 from app.geo.postcodes import malformed_words, normalise_postcode
+from app.i18n import N_, gettext
 from app.register.inputs import AssetCreate, AssetFields
 
-LABELS = {
-    "asset_id": "Entry number", "name": "Name", "category": "Kind of support",
-    "description": "What it offers", "address": "Address", "postcode": "Postcode",
-    "area": "Area it serves", "phone": "Phone", "email": "Email", "website": "Website",
-    "hours_note": "Opening hours", "submitter_name": "Your name",
-    "submitter_email": "Your email", "note": "Anything else",
+LABELS = {  # the form's own labels (submit.html), so a message names the field as shown
+    "asset_id": N_("Entry number"), "name": N_("Name"), "category": N_("Kind of support"),
+    "description": N_("What it offers"), "address": N_("Address"), "postcode": N_("Postcode"),
+    "area": N_("Area it serves"), "phone": N_("Phone"), "email": N_("Email"),
+    "website": N_("Website"), "hours_note": N_("Opening hours"),
+    "submitter_name": N_("Your name"), "submitter_email": N_("Your email"),
+    "note": N_("Anything else"),
 }  # fmt: skip
 SAID = {  # plain words for what the register's own checks say
-    "email": "Enter an email address like name@example.org.",
-    "submitter_email": "Enter your email address like name@example.org, or leave it empty.",
-    "website": "Enter the website address in full, like https://example.org.",
-    "phone": "Enter a phone number using digits, like 01484 123456.",
+    "email": N_("Enter an email address like name@example.org."),
+    "submitter_email": N_("Enter your email address like name@example.org, or leave it empty."),
+    "website": N_("Enter the website address in full, like https://example.org."),
+    "phone": N_("Enter a phone number using digits, like 01484 123456."),
 }
 FOR_CODE = {"unknown_asset": "asset_id", "unknown_category": "category"}
 
@@ -40,11 +42,16 @@ def _plain(error: dict[str, Any]) -> tuple[str, str] | None:
     if field not in LABELS or error["type"] == "missing":
         return None  # what is missing is said by check(), in words for this form
     if field in SAID:
-        return field, SAID[field]
+        return field, gettext(SAID[field])
+    label = gettext(LABELS[field])
     limit = (error.get("ctx") or {}).get("max_length")
     if limit is not None:
-        return field, f"{LABELS[field]} must be {limit} characters or fewer."
-    return field, f"{LABELS[field]}: {str(error['msg']).removeprefix('Value error, ')}."
+        return field, gettext("%(field)s must be %(n)s characters or fewer.") % {
+            "field": label,
+            "n": limit,
+        }
+    said = str(error["msg"]).removeprefix("Value error, ")
+    return field, gettext("%(field)s: %(problem)s.") % {"field": label, "problem": said}
 
 
 def check(raw: dict[str, str], proposal: dict[str, Any]) -> list[FormError]:
@@ -53,14 +60,14 @@ def check(raw: dict[str, str], proposal: dict[str, Any]) -> list[FormError]:
     correction = raw.get("kind") == "correction"
     asset_id = raw.get("asset_id", "").strip()
     if correction and not asset_id.isdigit():
-        found["asset_id"] = "Enter the number of the entry to correct, like 42."
+        found["asset_id"] = gettext("Enter the number of the entry to correct, like 42.")
     if not correction:
         if not proposal.get("name"):
-            found["name"] = "Enter the name of the place or group."
+            found["name"] = gettext("Enter the name of the place or group.")
         if not proposal.get("category"):
-            found["category"] = "Choose the kind of support."
+            found["category"] = gettext("Choose the kind of support.")
         if not (proposal.get("postcode") or proposal.get("area")):
-            found["postcode"] = "Enter a postcode, or choose the area a group serves."
+            found["postcode"] = gettext("Enter a postcode, or choose the area a group serves.")
     postcode = proposal.get("postcode")
     if postcode and normalise_postcode(postcode) is None:
         found["postcode"] = malformed_words(postcode)
@@ -73,9 +80,9 @@ def check(raw: dict[str, str], proposal: dict[str, Any]) -> list[FormError]:
                 found[said[0]] = said[1]
     email = raw.get("submitter_email", "").strip()
     if email and "@" not in email:
-        found["submitter_email"] = SAID["submitter_email"]
+        found["submitter_email"] = gettext(SAID["submitter_email"])
     return [FormError(f, found[f]) for f in LABELS if f in found]
 
 
 def from_app_error(error: AppError) -> FormError:
-    return FormError(FOR_CODE.get(error.code, ""), error.detail)
+    return FormError(FOR_CODE.get(error.code, ""), error.localized())

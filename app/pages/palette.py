@@ -19,6 +19,10 @@ CATEGORY_MARKS: dict[str, tuple[str, str]] = {
     "mental_health": ("#1f4e9c", "MH"),
     "faith_group": ("#6f6f6f", "Fa"),
     "other": ("#444444", "O"),
+    "dentist": ("#6a3d9a", "D"),
+    "post_office": ("#b2182b", "PO"),
+    "public_toilets": ("#525252", "T"),
+    "social_facility": ("#8c510a", "S"),
 }
 IMD_COLOURS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779",
                "#6ece58", "#b5de2b", "#fde725")  # fmt: skip
