@@ -133,7 +133,7 @@ def test_an_api_error_detail_follows_accept_language_and_its_code_does_not(
     )
     assert english.status_code == other.status_code == 404
     assert english.json()["code"] == other.json()["code"] == "unknown_postcode"
-    assert "is well formed but not in" in english.json()["detail"]
+    assert "HD9 9ZZ is not one we know in Kirklees" in english.json()["detail"]
     assert other.json()["detail"] != english.json()["detail"]
     assert "HD9 9ZZ" in other.json()["detail"]
     assert other.headers["content-language"] == code

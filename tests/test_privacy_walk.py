@@ -25,6 +25,7 @@ SECRET_EMAIL = "private-desk@example.org"
 SECRET_ADDRESS = "7 Example Close"
 PROFESSIONAL = "Example Refuge Office (synthetic)"
 HIDDEN = "Example Safe House (synthetic)"
+SHORTLIST = "privacy-walk-list"
 # A group that drew a 40 m box round a home at WF17 5DA: a corner must appear neither as a pair of
 # numbers in text (to six decimals, as GeoJSON keeps them) nor as the doubles a binary format
 # (GeoPackage) would hold.
@@ -43,7 +44,6 @@ PAGE_QUERIES: dict[str, list[dict[str, Any]]] = {
 }  # fmt: skip
 PUBLIC = ("Example Advice Desk (synthetic)", "Example Close Neighbours (synthetic)",
           "Example Yard Neighbours (synthetic)")  # fmt: skip
-WALK_SHORTLIST = "privacy-walk-list"
 NEAR = {"postcode": "WF17 5DA"}  # Batley, where the walk's assets are
 
 
@@ -74,14 +74,15 @@ def walk_assets(client: TestClient, keys: dict[str, str], db: Engine) -> dict[st
         response = client.post("/api/assets", json=body, headers=auth(keys["admin"]))
         assert response.status_code == 201, response.text
         made[label] = response.json()["id"]
-    with db.begin() as conn:  # a sent shortlist naming every one of them: /s/ shows the public
+    with db.begin() as conn:  # a list sent by a hub worker, naming the hidden entries too
         conn.execute(
             text(
                 "INSERT INTO shortlist (id, asset_ids, language, sent_by, channel, expires_at) "
-                "VALUES (:id, :ids, 'en', 'walk', 'email', now() + interval '1 day') "
-                "ON CONFLICT (id) DO UPDATE SET asset_ids = EXCLUDED.asset_ids"
+                "VALUES (:id, :ids, 'en', 'test', 'sms', now() + interval '1 day') "
+                "ON CONFLICT (id) DO UPDATE SET asset_ids = EXCLUDED.asset_ids, "
+                "expires_at = EXCLUDED.expires_at"
             ),
-            {"id": WALK_SHORTLIST, "ids": list(made.values())},
+            {"id": SHORTLIST, "ids": list(made.values())},
         )
     return made
 
@@ -102,9 +103,9 @@ def _samples(walk: dict[str, int]) -> dict[str, list[str]]:
         "layer": ["district", "ward", "hub", "neighbourhood", "lsoa"],
         "code": ["E05001390"],
         "submission_id": ["1"],
-        "shortlist_id": [WALK_SHORTLIST],
         "referral_id": ["1"],
         "collection_id": ["assets"],
+        "shortlist_id": [SHORTLIST],  # holds every walked entry: /s/{id} shows public ones only
         "feature_id": [str(i) for i in walk.values()],
         "id": [  # the ORUK routes' ids: services, services at locations, the taxonomy, a term
             *(

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.db import create_api_engine
-from app.register.files import Row
 from app.register.imports import MergePolicy, import_rows
 from app.register.merge import contained, similarity, tokens
+from app.register.rows import Row
 from app.register.write import Actor
 from app.settings import Settings
 from tests.conftest import auth

@@ -19,7 +19,7 @@ from app.db import Connect
 from app.geo.asset_freshness import AssetIndex
 from app.geo.asset_index import Snapshot
 from app.geo.assets import AssetFilter
-from app.geo.hours import OpeningState
+from app.geo.hours import OpeningState, london_today
 from app.geo.nearest import MAX_SCANNED, located, nearest, nearest_per_need
 from app.geo.needs import NeedsFilter
 from app.principal import Principal
@@ -130,6 +130,13 @@ class Moment:
     at: datetime
     today: date
     stale_after_days: int
+
+    @classmethod
+    def of_call(cls, at: datetime, stale_after_days: int) -> Moment:
+        """One rule for the page and the API: opening states at `at`, but "today" (what is
+        stale, which dated exceptions are still to come) is the real date, even for a call
+        asked about another day."""
+        return cls(at, london_today(), stale_after_days)
 
 
 @dataclass(frozen=True)

@@ -89,11 +89,6 @@ def is_bank_holiday(day: date) -> bool:
     return day in _bank_holidays(day.year)
 
 
-def bank_holiday_name(day: date) -> str | None:
-    name = _bank_holidays(day.year).get(day)
-    return str(name) if name else None
-
-
 def london(moment: datetime) -> datetime:
     """An aware time in London; a naive one is taken to be London time already."""
     if moment.tzinfo is None:

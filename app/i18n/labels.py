@@ -36,6 +36,9 @@ SCRIPT_MESSAGES = (
     N_("Number"), N_("per 10,000 people"), N_("Nearest to where people live"),
     N_(" people (mid-2015)."), N_("km"), N_("Pan north"), N_("Pan south"), N_("Pan west"),
     N_("Pan east"), N_("Move the map"), N_("Printable leaflet of the support here (PDF, A4)"),
+    N_("hours not published — ring first"), N_("%(n)s with hours not published — ring first"),
+    N_("Open now: %(n)s in view."),
+    N_("%(n)s more have no published hours: ring first (marked with a dashed ring)."),
 )  # fmt: skip
 
 
