@@ -17,7 +17,7 @@ from app.attribution import ATTRIBUTION
 from app.compression import PageCompressionMiddleware
 from app.db import create_api_engine, listen_dsn, warm_pool
 from app.errors import ErrorBody, register_error_handlers
-from app.geo.asset_freshness import AssetIndex, WritesMarkStale
+from app.geo.asset_freshness import AssetIndex, WritesReadBack
 from app.geo.boundary_index import BoundaryIndex
 from app.geo.geography import Geography
 from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PageCompressionMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, tile_origin=tile_origin(settings.tile_url))
-    app.add_middleware(WritesMarkStale)
+    app.add_middleware(WritesReadBack)
     app.add_middleware(RequestIdMiddleware)
     register_error_handlers(app)
     # The hot routes first: FastAPI tries each route in turn (twice a request), and reaching

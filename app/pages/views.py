@@ -3,7 +3,6 @@ API answer never disagree."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,14 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.errors import AppError
 from app.geo.areas import find_area, resolve_layer
-from app.geo.assets import AssetFilter, list_assets, list_open_assets
+from app.geo.assets import AssetFilter, list_open_assets
 from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.geography import Geography, Place
 from app.geo.hours import LONDON, london
-from app.geo.nearest import nearest
 from app.geo.postcodes import require_postcode
 from app.geo.profile import area_profile
+from app.geo.reads import reads_for
 from app.pages import maps
 from app.pages.geodata import MapData
 from app.pages.palette import CATEGORY_MARKS, IMD_COLOURS
@@ -107,8 +106,8 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     now = datetime.now(LONDON)
     pages = None
     if found.place is not None:
-        hits = await nearest(
-            services.conn, services.principal, found.place.easting, found.place.northing,
+        hits = await reads_for(request, services.conn).nearest(
+            services.principal, found.place.easting, found.place.northing,
             filters, NEAREST_ON_MAP, now, open_only=open_now,
         )  # fmt: skip
         items = [f.item(services.principal, now.date(), services.stale_after_days) for f in hits]
@@ -122,8 +121,8 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
                 services.conn, services.principal, filters, now, PAGE_SIZE, offset
             )
         else:
-            rows, total = await list_assets(
-                services.conn, services.principal, filters, PAGE_SIZE, offset
+            rows, total = await reads_for(request, services.conn).asset_page(
+                services.principal, filters, PAGE_SIZE, offset
             )
         items = [services.present(row) for row in rows]
         heading = (
@@ -218,10 +217,13 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         return context
     moment = _moment(at_text)
     support = await support_for_needs(
-        request.app.state.asset_index, lambda: contextlib.nullcontext(services.conn),
-        services.principal, found.place.easting, found.place.northing, needs,
+        reads_for(request, services.conn),
+        services.principal,
+        found.place.easting,
+        found.place.northing,
+        needs,
         Moment(moment, moment.date(), services.stale_after_days),
-    )  # fmt: skip
+    )
     chosen = support.items()
     labels = {c["code"]: c["label"] for c in categories}
     answer_needs = []

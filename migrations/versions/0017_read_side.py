@@ -1,0 +1,93 @@
+"""Changes to an asset or its hours notify channel `asset_changed` with the ids changed
+(`assets:12,40`), so each API worker applies those assets' changes to its snapshot of the
+register (app/geo/asset_freshness.py) instead of reloading it whole. Statement-level triggers
+with transition tables: one notification per statement (PostgreSQL folds repeats of one payload
+in a transaction); a statement changing more than MAX_IDS assets, or a TRUNCATE, says `*` (reload
+everything). Organisations and categories keep 0008's notification by table name (a reload).
+
+Revision ID: 0017_read_side
+Revises: 0008
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0017_read_side"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+MAX_IDS = 500  # about 4 KB of ids: within a notification's 8,000 bytes
+TABLES = {"asset": "id", "opening_rule": "asset_id", "opening_exception": "asset_id"}
+EVENTS = {
+    "insert": ("INSERT", "REFERENCING NEW TABLE AS changed_rows"),
+    "update": ("UPDATE", "REFERENCING NEW TABLE AS changed_rows OLD TABLE AS previous_rows"),
+    "delete": ("DELETE", "REFERENCING OLD TABLE AS changed_rows"),
+}
+
+
+def _function(table: str, column: str) -> str:
+    # the rows changed (an UPDATE's old rows too: an hour moved to another asset changes both)
+    rows = f"SELECT {column} AS id FROM changed_rows"
+    return f"""
+        CREATE FUNCTION notify_{table}_ids() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            n integer;
+            ids text;
+        BEGIN
+            IF TG_OP = 'UPDATE' THEN
+                SELECT count(*), string_agg(s.id::text, ',') INTO n, ids FROM (
+                    SELECT DISTINCT id FROM ({rows} UNION
+                                             SELECT {column} FROM previous_rows) c
+                    LIMIT {MAX_IDS + 1}) s;
+            ELSE
+                SELECT count(*), string_agg(s.id::text, ',') INTO n, ids FROM (
+                    SELECT DISTINCT id FROM ({rows}) c LIMIT {MAX_IDS + 1}) s;
+            END IF;
+            IF n > {MAX_IDS} THEN
+                PERFORM pg_notify('asset_changed', '*');
+            ELSIF n > 0 THEN
+                PERFORM pg_notify('asset_changed', 'assets:' || ids);
+            END IF;
+            RETURN NULL;
+        END $$
+    """
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+        CREATE FUNCTION notify_asset_reload() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('asset_changed', '*');
+            RETURN NULL;
+        END $$
+        """
+    )
+    for table, column in TABLES.items():
+        op.execute(f"DROP TRIGGER {table}_notify_change ON {table}")
+        op.execute(_function(table, column))
+        for event, (verb, referencing) in EVENTS.items():
+            op.execute(
+                f"CREATE TRIGGER {table}_notify_{event} AFTER {verb} ON {table} {referencing} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION notify_{table}_ids()"
+            )
+        op.execute(
+            f"CREATE TRIGGER {table}_notify_truncate AFTER TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION notify_asset_reload()"
+        )
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        for event in (*EVENTS, "truncate"):
+            op.execute(f"DROP TRIGGER {table}_notify_{event} ON {table}")
+        op.execute(f"DROP FUNCTION notify_{table}_ids()")
+        op.execute(
+            f"CREATE TRIGGER {table}_notify_change "
+            f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION notify_asset_change()"
+        )
+    op.execute("DROP FUNCTION notify_asset_reload()")
