@@ -36,6 +36,7 @@ from app.routers import (
     pages,
     queries,
     submissions,
+    tiles,
 )
 from app.security import SecurityHeadersMiddleware, tile_origin
 from app.settings import Settings, get_settings
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc.router)
     app.include_router(oruk.router)
     app.include_router(pages.router)
+    app.include_router(tiles.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
     return app

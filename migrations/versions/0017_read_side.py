@@ -4,6 +4,8 @@ register (app/geo/asset_freshness.py) instead of reloading it whole. Statement-l
 with transition tables: one notification per statement (PostgreSQL folds repeats of one payload
 in a transaction); a statement changing more than MAX_IDS assets, or a TRUNCATE, says `*` (reload
 everything). Organisations and categories keep 0008's notification by table name (a reload).
+Each such statement also moves `register_state.version` on: public map tiles carry it in their
+ETag (app/routers/tiles.py), so a cached tile is good until the register changes.
 
 Revision ID: 0017_read_side
 Revises: 0008
@@ -46,6 +48,9 @@ def _function(table: str, column: str) -> str:
                 SELECT count(*), string_agg(s.id::text, ',') INTO n, ids FROM (
                     SELECT DISTINCT id FROM ({rows}) c LIMIT {MAX_IDS + 1}) s;
             END IF;
+            IF n > 0 THEN
+                UPDATE register_state SET version = version + 1;
+            END IF;
             IF n > {MAX_IDS} THEN
                 PERFORM pg_notify('asset_changed', '*');
             ELSIF n > 0 THEN
@@ -59,8 +64,18 @@ def _function(table: str, column: str) -> str:
 def upgrade() -> None:
     op.execute(
         """
+        CREATE TABLE register_state (
+            id boolean PRIMARY KEY DEFAULT true CONSTRAINT register_state_single_row CHECK (id),
+            version bigint NOT NULL DEFAULT 0
+        )
+        """
+    )
+    op.execute("INSERT INTO register_state DEFAULT VALUES")
+    op.execute(
+        """
         CREATE FUNCTION notify_asset_reload() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
+            UPDATE register_state SET version = version + 1;
             PERFORM pg_notify('asset_changed', '*');
             RETURN NULL;
         END $$
@@ -91,3 +106,4 @@ def downgrade() -> None:
             "FOR EACH STATEMENT EXECUTE FUNCTION notify_asset_change()"
         )
     op.execute("DROP FUNCTION notify_asset_reload()")
+    op.execute("DROP TABLE register_state")
