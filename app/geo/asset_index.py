@@ -82,7 +82,7 @@ _LEAN_CHANGED = text(
     )
 )
 DEAD = -1  # the tier of an asset removed from a snapshot in place: no view sees it
-LOOSE_MAX = 2_000  # assets measured one by one past which the index is rebuilt
+LOOSE_MAX = 500  # assets changed one by one (measured one by one) past which it is rebuilt
 
 
 # _LEAN's columns (rows name their own; these serve an empty register)
@@ -270,8 +270,9 @@ class Snapshot:
         return self.listing.page(principal, codes, status_codes, filters.bbox, limit, offset)
 
     def nearest(
-        self, needs: Sequence[str], principal: Principal, x: float, y: float, at: datetime
-    ) -> dict[str, Iterator[Near]]:
+        self, needs: Sequence[str], principal: Principal, x: float, y: float, at: datetime,
+        batch: int = FIRST_BATCH,
+    ) -> dict[str, Iterator[Near]]:  # fmt: skip
         """For each category, its assets this principal may see, nearest first, as (id,
         distance in metres, opening state at `at`); a group's distance is to its area (0 inside
         it). One query of the tree starts every category's walk; each walk goes on only as far
@@ -280,7 +281,7 @@ class Snapshot:
         known = [need for need in needs if need in self.codes]
         first: dict[str, tuple[list[float], list[int]]] = {}
         if self.tree is not None and known:
-            k = min(FIRST_BATCH, self.tree.n)
+            k = min(batch, self.tree.n)
             places = np.array([(x, y, self.codes[need] * SEPARATION) for need in known])
             distances, order = self.tree.query(places, k=k)
             each = zip(
@@ -481,11 +482,13 @@ class Snapshot:
 
     def nearest_of(
         self, categories: Sequence[str] | None, principal: Principal, x: float, y: float,
-        at: datetime,
+        at: datetime, wanted: int,
     ) -> Iterator[Near]:  # fmt: skip
         """The assets of these categories (every one when None) this principal may see,
-        nearest first: each category's walk (`nearest`), merged."""
-        walks = self.nearest(list(categories or self.codes), principal, x, y, at)
+        nearest first: each category's walk (`nearest`), merged; each walk asks the tree
+        first for about as many as are `wanted` (it asks for more when they are taken)."""
+        batch = min(FIRST_BATCH, max(wanted, 8))
+        walks = self.nearest(list(categories or self.codes), principal, x, y, at, batch)
         return heapq.merge(*walks.values(), key=_distance)
 
 

@@ -43,7 +43,7 @@ class SnapshotReads:
             return await self.database.nearest(
                 principal, easting, northing, filters, limit, at, max_m, open_only
             )
-        walk = self.snapshot.nearest_of(filters.categories, principal, easting, northing, at)
+        walk = self.snapshot.nearest_of(filters.categories, principal, easting, northing, at, limit)
         chosen = []
         for scanned, (asset, distance_m, state) in enumerate(walk):
             if scanned >= MAX_SCANNED or (max_m is not None and distance_m > max_m):
