@@ -221,3 +221,74 @@ def test_focus_is_visible_when_tabbing(browser: Browser, base: str) -> None:
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
     page.context.close()
+
+
+def _map_asked(browser: Browser, base: str, path: str) -> tuple[Watched, list[str]]:
+    """A map page opened with every request it makes recorded."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    watched = Watched(page, base)
+    page.goto(base + path, wait_until="networkidle")
+    return watched, asked
+
+
+def _show(page: Page, lat: float, lon: float, zoom: int) -> None:
+    page.evaluate(
+        "([lat, lon, zoom]) => window[JSON.parse(document.getElementById('page-data')"
+        ".textContent).mapVar].setView([lat, lon], zoom)",
+        [lat, lon, zoom],
+    )
+
+
+def test_the_public_map_draws_its_markers_from_vector_tiles(browser: Browser, base: str) -> None:
+    watched, asked = _map_asked(browser, base, "/")
+    page = watched.page
+    page.wait_for_selector(".leaflet-marker-icon.cluster-icon")
+    assert any("/tiles/assets/" in url and url.split("?")[0].endswith(".mvt") for url in asked)
+    assert not any("/api/assets/clusters" in url for url in asked)
+    _show(page, 53.6458, -1.7850, 16)  # Huddersfield town centre: each asset, no clusters
+    page.wait_for_function(
+        "document.querySelectorAll('.leaflet-marker-icon.asset-icon').length > 0 && "
+        "document.querySelectorAll('.leaflet-marker-icon.cluster-icon').length === 0"
+    )
+    assert any("/tiles/assets/16/" in url for url in asked)
+    marker = page.locator(".leaflet-marker-icon.asset-icon").first
+    assert marker.get_attribute("title")  # named, for screen readers
+    marker.click()
+    page.wait_for_selector(".leaflet-popup-content .popup h3")
+    assert page.locator(".leaflet-popup-content .popup h3").inner_text() == marker.get_attribute(
+        "title"
+    )
+    page.wait_for_load_state("networkidle")  # its pan reloads the view: the popup stays open
+    assert page.locator(".leaflet-popup-content .popup h3").is_visible()
+    page.locator(".leaflet-popup-close-button").click()
+    page.wait_for_selector(".leaflet-popup", state="detached")
+    page.wait_for_load_state("networkidle")
+    marker = page.locator(".leaflet-marker-icon.asset-icon").first
+    marker.focus()  # markers take the keyboard focus; Enter opens the asset
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".leaflet-popup-content .popup h3")
+    page.wait_for_load_state("networkidle")  # its pan reloads the view: the popup stays open
+    assert page.locator(".leaflet-popup-content .popup h3").is_visible()
+    assert watched.foreign == [], watched.foreign
+    assert watched.problems == [], watched.problems
+    page.context.close()
+
+
+def test_the_map_s_tiles_carry_its_filters(browser: Browser, base: str) -> None:
+    watched, asked = _map_asked(browser, base, "/?category=library&open_now=true")
+    page = watched.page
+    page.wait_for_function("window.performance.getEntriesByType('resource')"
+                           ".some(e => e.name.includes('/tiles/assets/'))")  # fmt: skip
+    tiles = [url for url in asked if "/tiles/assets/" in url]
+    assert tiles and all("category=library" in u and "open_now=true" in u for u in tiles)
+    _show(page, 53.6458, -1.7850, 15)
+    page.wait_for_function("performance.getEntriesByType('resource')"
+                           ".some(e => e.name.includes('/tiles/assets/15/'))")  # fmt: skip
+    page.wait_for_load_state("networkidle")
+    for mark in page.locator(".leaflet-marker-icon.asset-icon .mark").all():
+        assert "cat-library" in (mark.get_attribute("class") or "")
+    assert watched.foreign == [] and watched.problems == [], watched.problems
+    page.context.close()
