@@ -43,7 +43,9 @@ log = logging.getLogger("assetmap.asset_index")
 CHANNEL = "asset_changed"
 SETTLE_S = 0.002  # the notifications of one commit arrive together: apply them as one
 BULK_IDS = 1_000  # more assets changed at once than this: reload the whole register
-CAUGHT_UP_S = 2.0  # a write waits this long for its worker to apply it, then marks it stale
+# a write waits this long for its worker to apply it (an import's whole reload may take longer:
+# the index stays stale meanwhile, and the database answers)
+CAUGHT_UP_S = 2.0
 ASSETS, BARRIER = "assets:", "barrier:"
 
 
@@ -158,8 +160,11 @@ class AssetIndex:
                     await conn.commit()
                 await waiter
         except Exception as exc:  # the database away, or slow: never answer from the old
-            log.warning("asset index barrier failed: %s", type(exc).__name__)
-            self.mark_changed()
+            heard = any(w is waiter for _, w in self._waiting)
+            self._waiting = [(t, w) for t, w in self._waiting if w is not waiter]
+            if not heard:  # else the index is stale until it has applied them: reads go on
+                log.warning("asset index barrier failed: %s", type(exc).__name__)
+                self.mark_changed()
         finally:
             self._barriers.pop(token, None)
 
