@@ -516,3 +516,49 @@ def test_posts_that_write_no_asset_leave_the_index_current(
     assert submitted.status_code == 202, submitted.text
     assert (index.heard, _health(client)["whole_reloads"]) == before
     assert index.current() is not None
+
+
+Changed = namedtuple("Changed", (*_LEAN_COLUMNS, "after"))  # type: ignore[misc]
+
+
+def _changed(row: Any, after: int | None, **change: Any) -> Any:
+    return Changed(*row._replace(**change), after)
+
+
+def test_changes_applied_one_at_a_time_keep_the_walk_and_the_list_exact() -> None:
+    """Moved, re-tiered, renamed (a new place in the list), added and removed, one at a time:
+    the walk and the list are what a snapshot built afresh would give."""
+    rows = [_lean(i, "food_bank" if i % 2 else "library", 420_000.0 + 100 * i, 416_000.0,
+                  "public") for i in range(1, 21)]  # fmt: skip
+    snapshot = build(rows, changes=0)  # list order: as given (ids in order)
+    order = [r.id for r in rows]
+    x0, y0 = 420_000.0, 416_000.0
+
+    def walk(category: str) -> list[int]:
+        found = snapshot.nearest([category], ANONYMOUS, x0, y0, WEDNESDAY)[category]
+        return [asset for asset, _, _ in found]
+
+    # 19 moves next to the place, and to the front of the list (renamed: after nobody)
+    assert snapshot.apply([19], [_changed(rows[18], None, x=x0 + 1, y=y0)])
+    order.remove(19)
+    order.insert(0, 19)
+    assert walk("food_bank")[0] == 19
+    # 3 becomes professional: gone from the anonymous walk and list
+    assert snapshot.apply([3], [_changed(rows[2], 2, visibility="professional")])
+    assert 3 not in walk("food_bank")
+    # 21 is added after 10; 5 is removed (closed for good)
+    assert snapshot.apply([21], [_changed(_lean(21, "library", x0 + 2, y0, "public"), 10)])
+    order.insert(order.index(10) + 1, 21)
+    assert snapshot.apply([5], [])
+    order.remove(5)
+    assert walk("library")[0] == 21 and 5 not in walk("food_bank")
+    public = [i for i in order if i != 3]
+    assert snapshot.listed(ANONYMOUS, AssetFilter(), 100, 0) == (public, len(public))
+    admin = Principal("admin")
+    assert snapshot.listed(admin, AssetFilter(), 100, 0) == (order, len(order))
+    assert snapshot.listed(ANONYMOUS, AssetFilter(categories=["library"]), 3, 1) == (
+        [i for i in public if i % 2 == 0 or i == 21][1:4],
+        len([i for i in public if i % 2 == 0 or i == 21]),
+    )
+    # placed after an asset the snapshot has not heard of yet: it asks for a reload
+    assert not snapshot.apply([22], [_changed(_lean(22, "library", x0, y0, "public"), 999)])
