@@ -364,6 +364,8 @@ LIST_QUERIES = [
     {"limit": 20, "status": "closed"},  # not held: from PostGIS
     {"limit": 10, "q": "library"},  # not held: from PostGIS
     {"limit": 100, "format": "geojson", "category": "food_bank"},
+    *({"limit": 40, "open_at": at} for at in MOMENTS),
+    {"limit": 5, "offset": 3, "open_at": MOMENTS[1], "category": "mental_health,food_bank"},
 ]
 
 

@@ -211,9 +211,13 @@ class _Listing:
     def page(
         self, principal: Principal, codes: Sequence[int] | None, statuses: Sequence[int],
         bbox: tuple[float, float, float, float] | None, limit: int, offset: int,
+        open_hours: np.ndarray | None = None,
     ) -> tuple[list[int], int]:  # fmt: skip
-        """The ids of a page of those this principal may see that match, and how many match."""
+        """The ids of a page of those this principal may see that match, and how many match
+        (`open_hours`: whether each set of hours is open at the time asked)."""
         match = self.assets.visible(principal)
+        if open_hours is not None:
+            match = match & open_hours[self.assets.hours]
         if codes is not None:
             match = match & np.isin(self.categories, codes)
         if len(statuses) < len(DEFAULT_STATUSES):
@@ -254,11 +258,12 @@ class Snapshot:
     _states: dict[datetime, _States] = field(default_factory=dict)  # by minute (or moment)
 
     def listed(
-        self, principal: Principal, filters: AssetFilter, limit: int, offset: int
-    ) -> tuple[list[int], int] | None:
-        """A page of the asset list (app.geo.assets.list_assets' order and count) for the
-        filters the index holds: categories, statuses among the default ones, a bbox. None for
-        any other filter: ask the database."""
+        self, principal: Principal, filters: AssetFilter, limit: int, offset: int,
+        open_at: datetime | None = None,
+    ) -> tuple[list[int], int] | None:  # fmt: skip
+        """A page of the asset list (app.geo.assets.list_assets' order and count; with
+        `open_at`, list_open_assets') for the filters the index holds: categories, statuses
+        among the default ones, a bbox. None for any other filter: ask the database."""
         other = replace(filters, categories=None, statuses=None, bbox=None)
         statuses = filters.statuses or DEFAULT_STATUSES
         if other != AssetFilter() or not set(statuses) <= set(DEFAULT_STATUSES):
@@ -267,7 +272,15 @@ class Snapshot:
         if filters.categories:
             codes = [self.codes[c] for c in filters.categories if c in self.codes]
         status_codes = [DEFAULT_STATUSES.index(s) for s in statuses]
-        return self.listing.page(principal, codes, status_codes, filters.bbox, limit, offset)
+        open_hours = None
+        if open_at is not None:
+            states = self._states_at(open_at)
+            open_hours = np.fromiter(
+                (states[i].open_now for i in range(len(self.hours))), bool, len(self.hours)
+            )
+        return self.listing.page(
+            principal, codes, status_codes, filters.bbox, limit, offset, open_hours
+        )
 
     def nearest(
         self, needs: Sequence[str], principal: Principal, x: float, y: float, at: datetime,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.errors import AppError
 from app.geo.areas import find_area, resolve_layer
-from app.geo.assets import AssetFilter, list_open_assets
+from app.geo.assets import AssetFilter
 from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.geography import Geography, Place
@@ -116,14 +116,9 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     else:
         page = _whole(params.get("page"), default=1, low=1, high=10_000)
         offset = (page - 1) * PAGE_SIZE
-        if open_now:
-            rows, total = await list_open_assets(
-                services.conn, services.principal, filters, now, PAGE_SIZE, offset
-            )
-        else:
-            rows, total = await reads_for(request, services.conn).asset_page(
-                services.principal, filters, PAGE_SIZE, offset
-            )
+        rows, total = await reads_for(request, services.conn).asset_page(
+            services.principal, filters, PAGE_SIZE, offset, now if open_now else None
+        )
         items = [services.present(row) for row in rows]
         heading = (
             "All support"

@@ -43,9 +43,11 @@ class Reads(Protocol):
         """The caller's choice (app.geo.caller.choose) for each need."""
 
     async def asset_page(
-        self, principal: Principal, filters: AssetFilter, limit: int, offset: int
-    ) -> tuple[list[RowMapping], int]:
-        """A page of the list in list order (name, then id), and how many match."""
+        self, principal: Principal, filters: AssetFilter, limit: int, offset: int,
+        open_at: datetime | None = None,
+    ) -> tuple[list[RowMapping], int]:  # fmt: skip
+        """A page of the list in list order (name, then id), and how many match; with
+        `open_at`, only those open then."""
 
     def present(
         self, principal: Principal, listed: Iterable[Listed], today: date, stale_after_days: int

@@ -12,7 +12,7 @@ from sqlalchemy import RowMapping
 from app.db import Connect
 from app.formats import public_asset_feature
 from app.geo import caller
-from app.geo.assets import AssetFilter, list_assets
+from app.geo.assets import AssetFilter, list_assets, list_open_assets
 from app.geo.nearest import Found, nearest, nearest_per_need
 from app.geo.reads.base import Listed, Presented, present_items
 from app.principal import ANONYMOUS, Principal
@@ -60,9 +60,12 @@ class PostgisReads:
         return chosen
 
     async def asset_page(
-        self, principal: Principal, filters: AssetFilter, limit: int, offset: int
-    ) -> tuple[list[RowMapping], int]:
+        self, principal: Principal, filters: AssetFilter, limit: int, offset: int,
+        open_at: datetime | None = None,
+    ) -> tuple[list[RowMapping], int]:  # fmt: skip
         async with self.connect() as conn:
+            if open_at is not None:
+                return await list_open_assets(conn, principal, filters, open_at, limit, offset)
             return await list_assets(conn, principal, filters, limit, offset)
 
     def present(

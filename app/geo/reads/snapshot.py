@@ -71,11 +71,12 @@ class SnapshotReads:
         }
 
     async def asset_page(
-        self, principal: Principal, filters: AssetFilter, limit: int, offset: int
-    ) -> tuple[list[RowMapping], int]:
-        page = self.snapshot.listed(principal, filters, limit, offset)
+        self, principal: Principal, filters: AssetFilter, limit: int, offset: int,
+        open_at: datetime | None = None,
+    ) -> tuple[list[RowMapping], int]:  # fmt: skip
+        page = self.snapshot.listed(principal, filters, limit, offset, open_at)
         if page is None:  # a filter the snapshot does not hold
-            return await self.database.asset_page(principal, filters, limit, offset)
+            return await self.database.asset_page(principal, filters, limit, offset, open_at)
         ids, matched = page
         rows = await self._rows(ids, principal)
         return [rows[i] for i in ids if i in rows], matched
