@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Install the browser files the app serves itself (Leaflet, pbf for the vector tiles, Swagger UI)
-# from the npm registry into
+# Install the browser files the app serves itself (Leaflet, Swagger UI) from the npm registry into
 # app/static/vendor (git-ignored), so no page loads anything from a third-party host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,12 +12,11 @@ export SCARF_ANALYTICS=false   # swagger-ui-dist's install-time telemetry: off
 modules=frontend/node_modules
 vendor=app/static/vendor
 rm -rf "$vendor"
-mkdir -p "$vendor/leaflet/images" "$vendor/swagger-ui" "$vendor/pbf"
+mkdir -p "$vendor/leaflet/images" "$vendor/swagger-ui"
 cp "$modules/leaflet/dist/leaflet.js" "$modules/leaflet/dist/leaflet.css" "$vendor/leaflet/"
 cp "$modules/leaflet/dist/images/"*.png "$vendor/leaflet/images/"
 cp "$modules/leaflet/LICENSE" "$vendor/leaflet/LICENSE"
-cp "$modules/pbf/dist/pbf.js" "$modules/pbf/LICENSE" "$vendor/pbf/"
 cp "$modules/swagger-ui-dist/swagger-ui-bundle.js" "$modules/swagger-ui-dist/swagger-ui.css" \
     "$modules/swagger-ui-dist/LICENSE" "$vendor/swagger-ui/"
 touch "$vendor/.installed"
-echo "vendored Leaflet, pbf and Swagger UI into $vendor" >&2
+echo "vendored Leaflet and Swagger UI into $vendor" >&2

@@ -2,8 +2,8 @@
 
 Asset tiles hold what the principal may see (app.visibility.scope), as the list does: at zooms
 below POINTS_FROM_ZOOM, cluster counts on a grid of CLUSTER_CELLS × CLUSTER_CELLS cells per
-tile (64 px cells); from it, each asset. Groups shown by their service areas are not points and
-are left out (the area layers, and the list, show them); an asset whose location is approximate is
+tile; from it, each asset. Groups shown by their service areas are not points and are left
+out (the area layers, and the list, show them); an asset whose location is approximate is
 placed on its ~100 m grid, never at its door. Area tiles carry each area's code, name and
 population and its IMD 2019 deprivation: an LSOA's decile (and IoD 2025's), a larger area's
 population-weighted median decile and the share of its people in deciles 1–2."""
@@ -26,7 +26,7 @@ MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 EXTENT = 4096  # tile coordinates per side
 BUFFER = 64  # drawn past the edge, so symbols on a tile edge are not cut
 POINTS_FROM_ZOOM = 14
-CLUSTER_CELLS = 4  # per tile side below POINTS_FROM_ZOOM: a cell is 64 px of a 256 px tile
+CLUSTER_CELLS = 8  # per tile side below POINTS_FROM_ZOOM: a cell is 32 px of a 256 px tile
 MAX_ZOOM = 22
 WORLD_M = 2 * 20_037_508.342789244  # Web Mercator's width
 
@@ -89,7 +89,7 @@ async def asset_tile(
     open_at: datetime | None,
 ) -> bytes:
     """The `assets` layer of tile z/x/y: clusters (`count`, the commonest `category`, and `id`
-    and `name` when a cluster is one asset) below POINTS_FROM_ZOOM, else each asset (`id`, `name`,
+    when a cluster is one asset) below POINTS_FROM_ZOOM, else each asset (`id`, `name`,
     `category`, `status`, `synthetic`, `count` 1), the feature id being the asset's."""
     where, params = AssetFilter(categories=categories).where(principal)
     params.update(tile_params(z, x, y))
@@ -112,7 +112,6 @@ async def asset_tile(
                 SELECT count(*)::int AS count,
                        mode() WITHIN GROUP (ORDER BY s.category) AS category,
                        CASE WHEN count(*) = 1 THEN min(s.id) END AS id,
-                       CASE WHEN count(*) = 1 THEN min(s.name) END AS name,
                        ST_AsMVTGeom(ST_Centroid(ST_Collect(s.g)), {_BOUNDS}, {EXTENT},
                                     {BUFFER}, true) AS geom
                 FROM ({shown}) s

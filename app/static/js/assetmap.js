@@ -1,4 +1,4 @@
-/* The live parts of the maps folium draws: support loaded for the view (from vector tiles),
+/* The live parts of the maps folium draws: support loaded for the view (clustered by the server),
    groups shown by their areas, popups, the layer switcher, and the planner's area profiles.
    Text from the data is only ever set with textContent: nothing is parsed as HTML. */
 (function () {
@@ -71,7 +71,6 @@
       icon: icon(properties.category, (data.marks[properties.category] || "?")),
       title: properties.name, alt: properties.name, keyboard: true
     });
-    marker.assetId = properties.id;
     marker.bindPopup(el("p", properties.name));
     marker.on("popupopen", function () { popupFor(properties.id, marker); });
     return marker;
@@ -80,115 +79,52 @@
   var overlays = {};
   var baseLayers = {};
 
-  // Mapbox Vector Tiles, read with pbf (vendored): each layer's point features, with their
-  // properties and where they are (longitude, latitude).
-  function readValue(pbf) {
-    var value = null;
-    var end = pbf.readVarint() + pbf.pos;
-    while (pbf.pos < end) {
-      var tag = pbf.readVarint() >> 3;
-      value = tag === 1 ? pbf.readString() : tag === 2 ? pbf.readFloat() : tag === 3 ? pbf.readDouble()
-        : tag === 4 ? pbf.readVarint64() : tag === 5 ? pbf.readVarint() : tag === 6 ? pbf.readSVarint()
-        : tag === 7 ? pbf.readBoolean() : null;
-    }
-    return value;
-  }
-  function readFeature(tag, feature, pbf) {
-    if (tag === 1) { feature.id = pbf.readVarint(); }
-    else if (tag === 2) { feature.tags = pbf.readPackedVarint(); }
-    else if (tag === 3) { feature.type = pbf.readVarint(); }
-    else if (tag === 4) { feature.geometry = pbf.readPackedVarint(); }
-  }
-  function readLayer(tag, layer, pbf) {
-    if (tag === 1) { layer.name = pbf.readString(); }
-    else if (tag === 5) { layer.extent = pbf.readVarint(); }
-    else if (tag === 3) { layer.keys.push(pbf.readString()); }
-    else if (tag === 4) { layer.values.push(readValue(pbf)); }
-    else if (tag === 2) { layer.features.push(pbf.readMessage(readFeature, { id: null, tags: [], type: 0, geometry: [] })); }
-  }
-  function tilePoints(buffer, layerName, z, x, y) {
-    var layers = [];
-    new window.Pbf(new Uint8Array(buffer)).readFields(function (tag, found, pbf) {
-      if (tag === 3) { found.push(pbf.readMessage(readLayer, { name: "", extent: 4096, keys: [], values: [], features: [] })); }
-    }, layers);
-    var points = [];
-    layers.filter(function (layer) { return layer.name === layerName; }).forEach(function (layer) {
-      layer.features.forEach(function (feature) {
-        if (feature.type !== 1 || feature.geometry.length < 3) { return; }
-        var properties = {};
-        for (var i = 0; i + 1 < feature.tags.length; i += 2) {
-          properties[layer.keys[feature.tags[i]]] = layer.values[feature.tags[i + 1]];
-        }
-        if (feature.id !== null && properties.id === undefined) { properties.id = feature.id; }
-        var zigzag = function (v) { return (v >> 1) ^ (-(v & 1)); };  // the first point
-        var px = (x + zigzag(feature.geometry[1]) / layer.extent) / Math.pow(2, z);
-        var py = (y + zigzag(feature.geometry[2]) / layer.extent) / Math.pow(2, z);
-        var lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * py))) * 180 / Math.PI;
-        points.push({ latlng: L.latLng(lat, px * 360 - 180), properties: properties });
-      });
-    });
-    return points;
-  }
-
-  // Support for the current view, from the asset tiles: cluster counts below zoom 14, each
-  // asset from it; only what the visitor may see, filtered as the list is.
-  if (data.assets && window.Pbf) {
+  // Support for the current view, from the server's clusters.
+  if (data.assets) {
     var assets = L.layerGroup().addTo(map);
     overlays["Support"] = assets;
     var pending = null;
     var notice = document.getElementById("map-notice");
-    var filters = new URLSearchParams();
-    if (data.assets.category) { filters.set("category", data.assets.category); }
-    if (data.assets.openNow) { filters.set("open_now", "true"); }
-    var query = filters.toString() ? "?" + filters.toString() : "";
-    var open = null;  // the marker whose popup is open stays while the view's markers change
-    var addPoint = function (point) {
-      var p = point.properties;
-      if (open && p.count === 1 && p.id === open.assetId) { return; }
-      if (p.count > 1) {
-        var latlng = point.latlng;
-        var cluster = L.marker(latlng, {
-          icon: L.divIcon({ className: "cluster-icon", html: el("span", p.count, "mark cluster").outerHTML, iconSize: [34, 34] }),
-          title: p.count + " places here: zoom in", keyboard: true
-        });
-        cluster.on("click keypress", function () { map.setView(latlng, Math.min(map.getZoom() + 2, 18)); });
-        assets.addLayer(cluster);
-      } else {
-        assets.addLayer(assetMarker(point.latlng, p));
-      }
-    };
     var load = function () {
-      var z = Math.max(0, Math.min(22, Math.round(map.getZoom())));
-      var n = Math.pow(2, z);
       var b = map.getBounds();
-      var column = function (lon) { return Math.max(0, Math.min(n - 1, Math.floor((lon + 180) / 360 * n))); };
-      var row = function (lat) {
-        var r = Math.PI / 180 * Math.max(-85.05, Math.min(85.05, lat));
-        return Math.max(0, Math.min(n - 1, Math.floor((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * n)));
-      };
+      var params = new URLSearchParams({
+        bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","),
+        zoom: String(Math.round(map.getZoom()))
+      });
+      if (data.assets.category) { params.set("category", data.assets.category); }
+      if (data.assets.openNow) { params.set("open_now", "true"); }
       if (pending) { pending.abort(); }
       pending = new AbortController();
-      var signal = pending.signal;
-      var asked = [];
-      for (var x = column(b.getWest()); x <= column(b.getEast()); x++) {
-        for (var y = row(b.getNorth()); y <= row(b.getSouth()); y++) {
-          asked.push(fetch("/tiles/assets/" + z + "/" + x + "/" + y + ".mvt" + query,
-                           { credentials: "same-origin", signal: signal })
-            .then(function (response) { return response.ok ? response.arrayBuffer() : null; })
-            .then(function (tx, ty) { return function (buffer) { return buffer ? tilePoints(buffer, "assets", z, tx, ty) : []; }; }(x, y)));
-        }
-      }
-      Promise.all(asked).then(function (tiles) {
-        if (signal.aborted) { return; }
-        open = null;
-        assets.eachLayer(function (layer) { if (layer.isPopupOpen && layer.isPopupOpen()) { open = layer; } });
-        assets.eachLayer(function (layer) { if (layer !== open) { assets.removeLayer(layer); } });
-        tiles.forEach(function (points) { points.forEach(addPoint); });
-        if (notice) { notice.textContent = ""; }  // tiles apply open now at every zoom
-      }).catch(function () { /* a newer view replaced these requests */ });
+      fetch("/api/assets/clusters?" + params.toString(), { credentials: "same-origin", signal: pending.signal })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (view) {
+          if (!view) { return; }
+          assets.clearLayers();
+          view.features.forEach(function (feature) {
+            var c = feature.geometry.coordinates;
+            var latlng = L.latLng(c[1], c[0]);
+            var p = feature.properties;
+            if (p.count > 1) {
+              var cluster = L.marker(latlng, {
+                icon: L.divIcon({ className: "cluster-icon", html: el("span", p.count, "mark cluster").outerHTML, iconSize: [34, 34] }),
+                title: p.count + " places here: zoom in", keyboard: true
+              });
+              cluster.on("click keypress", function () { map.setView(latlng, Math.min(map.getZoom() + 2, 18)); });
+              assets.addLayer(cluster);
+            } else {
+              assets.addLayer(assetMarker(latlng, p));
+            }
+          });
+          if (notice) {
+            notice.textContent = data.assets.openNow && !view.open_filter_applied
+              ? "Zoom in to see only what is open now; all " + view.total + " places in view are shown."
+              : "";
+          }
+        })
+        .catch(function () { /* a newer view replaced this request */ });
     };
-    // One set of requests per settled view: the first view and a fit to the district right
-    // after it (or a quick pan and zoom) would otherwise ask twice.
+    // One request per settled view: the first view and a fit to the district right after it
+    // (or a quick pan and zoom) would otherwise ask twice.
     var timer = null;
     var soon = function () {
       if (timer) { clearTimeout(timer); }
