@@ -6,13 +6,22 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     ASSETMAP_DATA_DIR=/data/kirklees-data
 
 RUN useradd --create-home --uid 10001 assetmap
+# WeasyPrint (the printable leaflets) needs Pango; Noto fonts shape Urdu and Punjabi.
+RUN apt-get update && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /srv/assetmap
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY boundaries ./boundaries
 COPY migrations ./migrations
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -e . \
+    && pybabel compile -D messages -d app/i18n/locale
 
+# the development referral key's folder (docker-compose mounts a volume here; production sets
+# ASSETMAP_REFERRAL_KEY instead)
+RUN mkdir /secrets && chown assetmap /secrets
+ENV ASSETMAP_REFERRAL_KEY_FILE=/secrets/referral.key
 USER assetmap
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -105,27 +105,53 @@ def load_geography(
         load(get_settings(), _say, force=force)
 
 
-@load_cli.command("seed")
-def load_seed(
-    force: bool = typer.Option(False, "--force", help="Re-import even when nothing changed"),
-) -> None:
-    """Import the real assets in the bundle: food banks, libraries, GP practices."""
+def _load_assets(force: bool, only: list[str], report_file: Path | None) -> None:
+    import orjson
+
     from app.db import create_api_engine
     from app.register.seed import SeedError
     from app.register.seed import load_seed as seed
 
-    async def main() -> None:
+    async def main() -> list[Any]:
         engine = create_api_engine(get_settings())
         try:
-            await seed(engine, get_settings().data_dir, _say, force)
+            return await seed(engine, get_settings().data_dir, _say, force, only)
         finally:
             await engine.dispose()
 
     try:
-        asyncio.run(main())
+        reports = asyncio.run(main())
     except SeedError as exc:
         _say(f"error: {exc}")
         raise typer.Exit(1) from exc
+    if report_file is not None:
+        body = [r.as_dict() for r in reports]
+        report_file.write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2))
+        _say(f"wrote the report (every merge and skip, with why) to {report_file}")
+
+
+@load_cli.command("assets")
+def load_assets(
+    force: bool = typer.Option(False, "--force", help="Re-import even when nothing changed"),
+    source: list[str] = typer.Option(
+        [], "--source", help="Only this source (repeatable), e.g. osm-kirklees-2023-07"
+    ),
+    report_file: Path = typer.Option(
+        None, "--report", dir_okay=False, help="Write the full report (JSON) here"
+    ),
+) -> None:
+    """Import the real assets in the bundle, each source all-or-nothing, merged into one asset
+    per place: food banks, libraries, GP practices, pharmacies, dentists, mutual aid groups and
+    OpenStreetMap community amenities."""
+    _load_assets(force, source, report_file)
+
+
+@load_cli.command("seed")
+def load_seed(
+    force: bool = typer.Option(False, "--force", help="Re-import even when nothing changed"),
+) -> None:
+    """The same as `load assets` (kept for scripts that use it)."""
+    _load_assets(force, [], None)
 
 
 @load_cli.command("all")
@@ -200,12 +226,13 @@ def keys_create(
     role: str = typer.Option(..., help="admin, editor, hub_worker or planner"),
     name: str = typer.Option(..., help='Who holds it, e.g. "Huddersfield hub desk"'),
     organisation: str = typer.Option(None, help="The organisation (required for an editor)"),
+    email: str = typer.Option(None, help="Where its holder is told of referrals (optional)"),
 ) -> None:
     """Make a key; it is printed once, alone on the last line, and stored only as a hash."""
     from app.register.keys import create_key
 
     try:
-        row, key = _run(lambda session: create_key(session, name, role, organisation))  # type: ignore[arg-type]
+        row, key = _run(lambda session: create_key(session, name, role, organisation, email))  # type: ignore[arg-type]
     except ValueError as exc:
         _say(f"error: {exc}")
         raise typer.Exit(2) from exc
@@ -256,6 +283,9 @@ def import_assets(
     ),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Store the good rows anyway"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+    merge: bool = typer.Option(
+        False, "--merge", help="Match new rows to assets the register holds (one place, one asset)"
+    ),
 ) -> None:
     """Validate every row, then store them in one transaction (nothing if any row is bad)."""
     import orjson
@@ -263,7 +293,7 @@ def import_assets(
     from app.db import create_api_engine
     from app.errors import AppError
     from app.register.files import read_rows
-    from app.register.imports import check_source, import_rows
+    from app.register.imports import MergePolicy, check_source, import_rows
     from app.register.write import Actor
 
     settings = get_settings()
@@ -279,8 +309,9 @@ def import_assets(
             _say(f"read {len(rows)} rows from {file.name} ({kind})")
             actor = Actor.system(f"import:{source}")
             return await import_rows(
-                sessions, rows, check_source(source), actor, kind, skip_invalid, progress
-            )
+                sessions, rows, check_source(source), actor, kind, skip_invalid, progress,
+                MergePolicy() if merge else None,
+            )  # fmt: skip
         finally:
             await engine.dispose()
 
@@ -294,9 +325,16 @@ def import_assets(
     else:
         for error in report.errors:
             typer.echo(f"row {error.row}, {error.field}: {error.reason}")
+        for warning in report.warnings:
+            typer.echo(f"row {warning.row}, {warning.field}: warning: {warning.reason}")
+        for merged in report.merges:
+            typer.echo(f"row {merged.get('row')}: merged into asset {merged['asset_id']} "
+                       f"({merged['rule']})")  # fmt: skip
         typer.echo(
             f"{report.rows} rows: {report.created} created, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {report.rejected} rejected; "
+            f"{report.unchanged} unchanged, {report.rejected} rejected"
+            + (f", {report.merged} merged" if merge else "")
+            + "; "
             + ("stored." if report.stored else "nothing stored.")
         )
     if not report.stored:
@@ -320,6 +358,111 @@ def assets_purge(
     _say(f"purged asset {asset_id}")
 
 
+referrals_cli = typer.Typer(
+    help="Referrals: erase client details on schedule or request; subject access.",
+    no_args_is_help=True,
+)
+cli.add_typer(referrals_cli, name="referrals")
+
+
+@referrals_cli.command("purge")
+def referrals_purge(
+    referral_id: int = typer.Option(
+        None, "--id", help="Erase this referral's client details now (on request), open or not"
+    ),
+) -> None:
+    """Erase client details: of referrals closed over the retention period ago (the server also
+    does this daily), or of one referral with --id. Need, dates and statuses stay."""
+    from app.referrals.retention import erase_expired, erase_one
+
+    settings = get_settings()
+    if referral_id is not None:
+        if not _run(lambda session: erase_one(session, referral_id, "cli")):
+            _say(f"error: referral {referral_id} does not exist or holds no client details")
+            raise typer.Exit(1)
+        _say(f"erased the client details of referral {referral_id}")
+        return
+    days = settings.referral_retention_days
+    count = _run(lambda session: erase_expired(session, days, "cli"))
+    _say(f"erased the client details of {count} referrals closed over {days} days ago")
+
+
+@referrals_cli.command("export")
+def referrals_export(
+    client_contact: str = typer.Option(
+        ..., "--client-contact", help="The person's phone number or e-mail, as they gave it"
+    ),
+) -> None:
+    """A subject access request: every referral holding this contact, with its details, as
+    JSON on stdout (the export is audited). Send it to the person securely."""
+    import orjson
+
+    from app.referrals.crypto import ClientCipher
+    from app.referrals.retention import export_for_contact
+
+    cipher = ClientCipher.from_settings(get_settings())
+    found = _run(lambda session: export_for_contact(session, cipher, client_contact, "cli"))
+    typer.echo(orjson.dumps({"referrals": found}, option=orjson.OPT_INDENT_2).decode())
+    _say(f"{len(found)} referrals hold this contact")
+
+
+verify_cli = typer.Typer(help="Ask organisations to confirm their entries.", no_args_is_help=True)
+cli.add_typer(verify_cli, name="verify")
+
+
+@verify_cli.command("send")
+def verify_send(
+    older_than: str = typer.Option(
+        "12m", "--older-than", help="Not checked for this long: 30d, 12m, 2y"
+    ),
+    area: str = typer.Option(None, "--area", help="Only this area, e.g. ward:E05001390"),
+    limit: int = typer.Option(50, "--limit", min=1, max=10_000, help="At most this many"),
+    rate: float = typer.Option(
+        None, "--rate", min=0.01, max=50, help="Messages a second (default from settings)"
+    ),
+) -> None:
+    """E-mail each entry with a contact e-mail a signed, single-use link (expiring) to confirm
+    it is still right, propose changes, or say it has closed. Oldest checked first."""
+    from app.db import create_api_engine
+    from app.errors import AppError
+    from app.geo.areas import find_area
+    from app.mail import MailOff, mail_is_on
+    from app.register.confirmation import parse_age, send_requests
+
+    settings = get_settings()
+    if not mail_is_on(settings):
+        _say(f"error: {MailOff()}; nothing was sent")
+        raise typer.Exit(1)
+    try:
+        age = parse_age(older_than)
+    except ValueError as exc:
+        _say(f"error: --older-than {exc}")
+        raise typer.Exit(2) from exc
+
+    async def main() -> Any:
+        engine = create_api_engine(settings)
+        try:
+            area_id = None
+            if area:
+                layer, _, code = area.partition(":")
+                async with engine.connect() as conn:
+                    area_id = (await find_area(conn, layer, code)).id
+            return await send_requests(
+                engine, settings, age, area_id, limit, rate or settings.verify_send_per_s, _say
+            )
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(main())
+    except AppError as exc:
+        _say(f"error: {exc.detail}")
+        raise typer.Exit(1) from exc
+    _say(f"{report.sent} sent, {report.failed} not sent, of {report.candidates} entries due")
+    if report.failed:
+        raise typer.Exit(1)
+
+
 @cli.command("serve")
 def serve(
     port: int = typer.Option(None, help="Port (default: PORT or 8000)"),
@@ -331,7 +474,11 @@ def serve(
 
     import uvicorn
 
+    from app.referrals.crypto import BadKey, ClientCipher, MissingKey
+
     settings = get_settings()
+    with _exit_on(MissingKey, BadKey):  # say why in one line, before any worker starts
+        ClientCipher.from_settings(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
@@ -15,7 +16,18 @@ from app.geo.areas import AreaRef, find_area
 from app.geo.assets import AssetFilter
 from app.geo.geography import Geography, Place
 from app.geo.hours import london, london_today
-from app.geo.postcodes import require_postcode
+from app.geo.needs import NeedsFilter
+from app.needs import (
+    ACCESSIBILITY,
+    COSTS,
+    MAX_AGE,
+    REFERRALS,
+    UnknownTerm,
+    language_code,
+    split_list,
+    term_code,
+    unique,
+)
 from app.taxonomy import Taxonomy
 
 
@@ -32,7 +44,8 @@ class PlaceQuery(BaseModel):
 
     postcode: str | None = Field(
         None,
-        description="A UK postcode in any spacing or case, e.g. `HD1 1AA` or `hd11aa`",
+        description="A UK postcode in any spacing or case, e.g. `HD1 1AA` or `hd11aa`; or its "
+        "outward code (`HD9`) or sector (`HD9 3`), answered at the centre of its live postcodes",
         max_length=16,
         examples=["HD1 1AA"],
     )
@@ -78,7 +91,7 @@ async def place_of(query: PlaceQuery, geography: Geography) -> Place:
             code="location_required",
         )
     if query.postcode is not None:
-        return await geography.postcode(require_postcode(query.postcode))
+        return await geography.place_of_postcode(query.postcode)
     if query.lat is not None or query.lon is not None:
         if query.lat is None or query.lon is None:
             raise InvalidInput("Give both lat and lon.", code="location_required")
@@ -255,6 +268,7 @@ async def common_filters(
     category: CategoriesDep,
     status: StatusesDep,
     bbox: BBoxDep,
+    needs: NeedsDep,
     q: QParam = None,
     updated_since: UpdatedSince = None,
     stale: StaleParam = None,
@@ -263,12 +277,13 @@ async def common_filters(
     stale_days = request.app.state.settings.stale_after_days
     return AssetFilter(
         categories=category,
-        q=_clean_q(q),
+        q=clean_q(q),
         statuses=status,
         bbox=bbox,
         updated_since=_at(updated_since, "updated_since"),
         stale=stale,
         stale_before=london_today() - timedelta(days=stale_days),
+        needs=needs,
     )
 
 
@@ -277,7 +292,7 @@ async def common_filters(
 _DIRECTION_MARKS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _clean_q(q: str | None) -> str | None:
+def clean_q(q: str | None) -> str | None:
     """Words to search for; control and direction characters, or bytes that were not UTF-8
     (decoded as U+FFFD), are refused rather than silently searched for."""
     if q is None:
@@ -304,7 +319,70 @@ async def asset_filters(filters: CommonFiltersDep, area: AreaDep) -> AssetFilter
 AssetFiltersDep = Annotated[AssetFilter, Depends(asset_filters)]
 
 
-class CallerQuery(PlaceQuery):
+class NeedsQuery(BaseModel):
+    """What the person needs beyond a category (app.needs): each optional."""
+
+    languages: str | None = Field(
+        None,
+        max_length=200,
+        description="Languages the person can use, ISO 639-1 codes, comma-separated (any one "
+        "spoken will do), e.g. `ur` or `ur,pa`",
+        examples=["ur"],
+    )
+    accessibility: str | None = Field(
+        None,
+        max_length=300,
+        description="Accessibility features needed, comma-separated (all of them): "
+        + ", ".join(ACCESSIBILITY),
+        examples=["step_free_access"],
+    )
+    age: int | None = Field(None, ge=0, le=MAX_AGE, description="The person's age, e.g. `72`")
+    cost: str | None = Field(
+        None, max_length=100, description="Costs acceptable, comma-separated: free, low_cost, paid"
+    )
+    referral: str | None = Field(
+        None,
+        max_length=100,
+        description="open_access (no referral needed) or referral_needed",
+    )
+
+
+def _terms(value: str | None, name: str, read: Callable[[str], str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    try:
+        return tuple(unique(read(part) for part in split_list(value)))
+    except UnknownTerm as exc:
+        raise InvalidInput(f"{name}: {exc}.", code=f"unknown_{name}") from None
+
+
+def needs_of_query(query: NeedsQuery) -> NeedsFilter | None:
+    """The needs filter the parameters ask for (None: no needs), each term checked."""
+    wanted = NeedsFilter(
+        languages=_terms(query.languages, "languages", language_code),
+        accessibility=_terms(
+            query.accessibility,
+            "accessibility",
+            lambda v: term_code(v, ACCESSIBILITY, "an accessibility feature"),
+        ),
+        age_from=query.age,
+        age_to=query.age,
+        costs=_terms(query.cost, "cost", lambda v: term_code(v, COSTS, "a cost")),
+        referrals=_terms(
+            query.referral, "referral", lambda v: term_code(v, REFERRALS, "a referral rule")
+        ),
+    )
+    return wanted or None
+
+
+async def needs_param(query: Annotated[NeedsQuery, Query()]) -> NeedsFilter | None:
+    return needs_of_query(query)
+
+
+NeedsDep = Annotated[NeedsFilter | None, Depends(needs_param)]
+
+
+class CallerQuery(PlaceQuery, NeedsQuery):
     """The hub worker's call: where, what is needed, and when (validated as one model)."""
 
     needs: str = Field(

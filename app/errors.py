@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.i18n import N_, gettext
 from app.responses import JSON
 
 log = logging.getLogger("assetmap.errors")
@@ -31,13 +32,27 @@ class AppError(Exception):
     code = "internal_error"
 
     def __init__(
-        self, detail: str, *, code: str | None = None, headers: dict[str, str] | None = None
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        """`detail` may be a catalog message with %(name)s fields filled from `params`: then the
+        API and the pages can show it in the reader's language (`localized()`)."""
+        self.template = detail
+        self.params = params or {}
+        self.detail = detail % self.params if params else detail
+        super().__init__(self.detail)
         if code:
             self.code = code
         self.headers = headers
+
+    def localized(self) -> str:
+        """The detail in the request's language where a catalog has it; `code` never changes."""
+        translated = gettext(self.template)
+        return translated % self.params if self.params else translated
 
 
 class BadRequest(AppError):
@@ -124,7 +139,7 @@ def _invalid_status(request: Request) -> int:
 async def _app_error(request: Request, exc: Exception) -> JSON:
     assert isinstance(exc, AppError)
     status = _invalid_status(request) if exc.status_code == 422 else exc.status_code
-    return error_response(status, exc.detail, exc.code, exc.headers)
+    return error_response(status, exc.localized(), exc.code, exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSON:
@@ -148,13 +163,20 @@ async def _http_error(_: Request, exc: Exception) -> JSON:
     code = _HTTP_CODES.get(exc.status_code, "error")
     detail = str(exc.detail)
     if exc.status_code == 400 and "parsing the body" in detail:
+        if isinstance(exc.__cause__, RecursionError):
+            return error_response(
+                422,
+                "The body is nested too deeply to read (arrays or objects hundreds of levels "
+                "inside each other); send flatter JSON.",
+                "invalid_json",
+            )
         return error_response(
-            422, "The body could not be parsed: send JSON in UTF-8.", "invalid_json"
+            422, gettext("The body could not be parsed: send JSON in UTF-8."), "invalid_json"
         )
-    return error_response(exc.status_code, detail, code, exc.headers)
+    return error_response(exc.status_code, gettext(detail), code, exc.headers)
 
 
-DATABASE_UNAVAILABLE = "The database is unavailable; try again in a few seconds."
+DATABASE_UNAVAILABLE = N_("The database is unavailable; try again in a few seconds.")
 RETRY_AFTER_S = "5"
 NOT_PAGES = ("/api/", "/ogc", "/health", "/openapi.json", "/static/")
 
@@ -171,7 +193,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
         log.warning("statement timeout on %s %s", request.method, request.url.path)
         return error_response(
             503,
-            "The request took too long and was stopped; try again, or ask for less.",
+            gettext("The request took too long and was stopped; try again, or ask for less."),
             "statement_timeout",
             {"Retry-After": RETRY_AFTER_S},
         )
@@ -185,14 +207,16 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
 
         return page(
             request, "unavailable.html", ANONYMOUS, 503, headers=headers,
-            title="Unavailable", page="unavailable",
+            title=gettext("Unavailable"), page="unavailable",
         )  # fmt: skip
-    return error_response(503, DATABASE_UNAVAILABLE, "database_unavailable", headers)
+    return error_response(503, gettext(DATABASE_UNAVAILABLE), "database_unavailable", headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSON:
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    if _unavailable_state(exc):  # a driver's own error, not wrapped by SQLAlchemy
+        return await _database_unavailable(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "Internal error; it has been logged.", "internal_error")
+    return error_response(500, gettext("Internal error; it has been logged."), "internal_error")
 
 
 QUERY_CANCELED = "57014"  # PostgreSQL's code for a statement cancelled by statement_timeout
@@ -207,8 +231,38 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return None
 
 
+# PostgreSQL's classes for "the server cannot take this now": connection exceptions (08…) and
+# the operator-intervention states of a shutdown, crash or start-up (57P01-57P05; 57P03 is "the
+# database system is starting up"), and 53300, too many connections. 57014, a cancelled
+# statement, is answered on its own.
+UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+
+
+def _unavailable_state(exc: BaseException) -> bool:
+    """Whether this error, or one it came from, carries an SQLSTATE of UNAVAILABLE_SQLSTATES."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if isinstance(code, str) and code.startswith(UNAVAILABLE_SQLSTATES):
+            return True
+        orig = getattr(error, "orig", None)
+        pending += [
+            error.__cause__,
+            error.__context__,
+            orig if isinstance(orig, BaseException) else None,
+        ]
+    return False
+
+
 def _is_connection_problem(exc: DBAPIError) -> bool:
     if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if _unavailable_state(exc):
         return True
     original = getattr(exc, "orig", None)
     return (

@@ -24,7 +24,8 @@ from shapely.geometry import Point, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from app.attribution import ATTRIBUTION
-from app.formats import csv_cell, csv_text
+from app.formats import csv_cell, csv_text, with_licences
+from app.register.sources import attribution_of
 
 ExportFormat = Literal["geojson", "csv", "gpkg"]
 Crs = Literal["4326", "27700"]
@@ -47,10 +48,11 @@ class Table:
     srid: int
     generated_at: datetime
     points: list[Point] | None = None  # each row's point (in `srid`) where rows have one
+    attribution: str = ATTRIBUTION  # of what the rows hold (their sources' licences)
 
     @property
     def note(self) -> str:
-        return f"{ATTRIBUTION} Generated at {self.generated_at.isoformat()}."
+        return f"{self.attribution} Generated at {self.generated_at.isoformat()}."
 
 
 def now() -> datetime:
@@ -79,10 +81,10 @@ def asset_table(items: Sequence[dict[str, Any]], srid: int) -> Table:
     for item in items:
         point = to_srid(Point(item["lon"], item["lat"]), srid)
         area = item.get("service_area")
-        rows.append({k: _plain(v) for k, v in item.items() if k != "service_area"})
+        rows.append({k: _plain(v) for k, v in with_licences(item).items() if k != "service_area"})
         geometries.append(to_srid(shape(area), srid) if area else point)
         points.append(point)
-    return Table("assets", rows, geometries, srid, now(), points)
+    return Table("assets", rows, geometries, srid, now(), points, attribution_of(items))
 
 
 def area_table(name: str, records: Sequence[dict[str, Any]], srid: int) -> Table:
@@ -110,7 +112,7 @@ def _geojson(table: Table) -> bytes:
     collection: dict[str, Any] = {
         "type": "FeatureCollection",
         "name": table.name,
-        "attribution": ATTRIBUTION,
+        "attribution": table.attribution,
         "generated_at": table.generated_at.isoformat(),
         "features": [
             {"type": "Feature", "geometry": mapping(g), "properties": r}
@@ -145,7 +147,7 @@ def _csv(table: Table) -> bytes:
         for row, place in zip(table.rows, places, strict=True)
     )
     footer = f"Generated at {table.generated_at.isoformat()}; EPSG:{table.srid}"
-    return csv_text([*columns, *names], rows, footer).encode()
+    return csv_text([*columns, *names], rows, footer, attribution=table.attribution).encode()
 
 
 def _gpkg(table: Table) -> bytes:

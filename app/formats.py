@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -14,20 +15,41 @@ from app.visibility import present
 
 ASSET_CSV_COLUMNS = (
     "id", "name", "category", "lat", "lon", "category_label", "description", "organisation",
-    "address", "postcode", "phone", "email", "website", "referral", "eligibility", "languages",
-    "accessibility", "hours_text", "status", "visibility", "last_verified", "stale",
-    "location_approximate", "service_area_code", "synthetic", "source", "source_ref", "version",
-    "updated_at",
+    "address", "postcode", "phone", "email", "website", "referral_route", "eligibility",
+    "languages", "accessibility", "accessibility_note", "min_age", "max_age", "cost", "referral",
+    "hours_text", "status", "visibility", "last_verified", "stale",
+    "location_approximate", "service_area_code", "synthetic", "source", "source_ref", "licences",
+    "version", "updated_at",
 )  # fmt: skip
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], *notes: str) -> str:
-    """CSV with a header row and, last, the attribution line and any `notes` (`#` comments)."""
+# A cell a spreadsheet would read as a formula (OWASP "CSV injection"): `=HYPERLINK(…)` in a name
+# would become a live link in Excel. Such text gets a leading single quote; a number written as
+# text (`-1.78`, `+44`) stays as it is, so numbers stay numbers.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """The cell as a spreadsheet will show it and never run it."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_text(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *notes: str,
+    attribution: str = ATTRIBUTION,
+) -> str:
+    """CSV with a header row and, last, the attribution line and any `notes` (`#` comments): the
+    one CSV writer of every CSV answer, each cell made `spreadsheet_safe`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
-    writer.writerows([f"# {line}"] for line in (ATTRIBUTION, *notes))
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    writer.writerows([f"# {line}"] for line in (attribution, *notes))
     return buffer.getvalue()
 
 
@@ -41,10 +63,19 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def assets_csv(items: Iterable[dict[str, Any]]) -> str:
+def assets_csv(items: Sequence[dict[str, Any]]) -> str:
+    from app.register.sources import attribution_of
+
     return csv_text(
-        ASSET_CSV_COLUMNS, ([csv_cell(item.get(c)) for c in ASSET_CSV_COLUMNS] for item in items)
+        ASSET_CSV_COLUMNS,
+        ([csv_cell(with_licences(item).get(c)) for c in ASSET_CSV_COLUMNS] for item in items),
+        attribution=attribution_of(items),
     )
+
+
+def with_licences(item: dict[str, Any]) -> dict[str, Any]:
+    licences = sorted({s["licence"] for s in item.get("sources") or () if s.get("licence")})
+    return {**item, "licences": licences}
 
 
 def asset_feature(item: dict[str, Any]) -> dict[str, Any]:
@@ -65,4 +96,10 @@ def public_asset_feature(
 
 
 def feature_collection(features: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": features, **extra, "attribution": ATTRIBUTION}
+    from app.register.sources import attribution_of
+
+    if all(isinstance(f, dict) for f in features):
+        said = attribution_of(f.get("properties") or {} for f in features)
+    else:  # features kept as JSON by the asset index: name every source the register holds
+        from app.register.sources import FULL_ATTRIBUTION as said
+    return {"type": "FeatureCollection", "features": features, **extra, "attribution": said}

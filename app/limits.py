@@ -132,7 +132,7 @@ class RateLimitMiddleware:
     def kind(method: str, path: str) -> str:
         if path.startswith("/api/submissions") and method == "POST":
             return "submission"
-        if path.startswith("/api/lookup/bulk") or path.startswith("/api/imports"):
+        if path.startswith(("/api/lookup/bulk", "/api/imports", "/leaflets/")):  # costly work
             return "bulk"
         if method in ("GET", "HEAD", "OPTIONS"):
             return "read"

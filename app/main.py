@@ -15,26 +15,42 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app import __version__, openapi
 from app.attribution import ATTRIBUTION
 from app.compression import PageCompressionMiddleware
+from app.control_characters import ControlCharacterMiddleware
 from app.db import create_api_engine, listen_dsn, warm_pool
 from app.errors import ErrorBody, register_error_handlers
 from app.geo.asset_freshness import AssetIndex, WritesReadBack
 from app.geo.boundary_index import BoundaryIndex
 from app.geo.geography import Geography
+from app.i18n.middleware import LanguageMiddleware
 from app.limits import BodySizeLimitMiddleware, Rate, RateLimitMiddleware
 from app.logs import RequestIdMiddleware, configure_logging
 from app.pages.geodata import MapData
+from app.public_origin import public_origin
+from app.referrals.crypto import ClientCipher
+from app.referrals.retention import erase_daily
 from app.responses import JSON
 from app.routers import (
+    accessibility,
     areas,
     assets,
+    changes,
+    checks,
+    claims,
+    entries,
     exports,
     health,
     imports,
+    leaflets,
     lookup,
     ogc,
     oruk,
     pages,
     queries,
+    referral_pages,
+    referrals,
+    search,
+    shortlists,
+    sources,
     submissions,
     tiles,
 )
@@ -74,6 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except Exception:  # the database may be down at start; the refresher keeps trying
         log.warning("boundary index not loaded at start-up; lookups use PostGIS until it is")
     index.start()
+    eraser = asyncio.create_task(erase_daily(engine, settings))
     app.state.asset_index = None
     if settings.asset_index:
         asset_index = AssetIndex(
@@ -85,6 +102,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        eraser.cancel()
         if app.state.asset_index is not None:
             await app.state.asset_index.stop()
         await index.stop()
@@ -105,7 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={500: {"model": ErrorBody, "description": "Internal error (logged)."}},
     )
     app.state.settings = settings
-    # Added last = runs first: request id, then headers, then the limits.
+    # here, not at start-up: production without its key refuses before it serves anything
+    app.state.client_cipher = ClientCipher.from_settings(settings)
+    # Added last = runs first: request id, then headers, then the limits, then the text check.
+    app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(
         RateLimitMiddleware,
         rates={
@@ -121,8 +142,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(PageCompressionMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        public_origin, base_url=settings.public_url, allowed_hosts=settings.allowed_hosts
+    )
     app.add_middleware(SecurityHeadersMiddleware, tile_origin=tile_origin(settings.tile_url))
     app.add_middleware(WritesReadBack)
+    app.add_middleware(LanguageMiddleware)
     app.add_middleware(RequestIdMiddleware)
     register_error_handlers(app)
     # The hot routes first: FastAPI tries each route in turn (twice a request), and reaching
@@ -132,13 +157,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(queries.router)  # before assets: /api/assets/nearest is not an id
     app.include_router(areas.router)
     app.include_router(assets.router)
+    app.include_router(changes.router)
+    app.include_router(checks.router)
+    app.include_router(checks.pages)
+    app.include_router(sources.router)
+    app.include_router(entries.router)
+    app.include_router(claims.router)
+    app.include_router(search.router)
     app.include_router(submissions.router)
+    app.include_router(referrals.router)
     app.include_router(imports.router)
     app.include_router(exports.router)
     app.include_router(ogc.router)
     app.include_router(oruk.router)
     app.include_router(pages.router)
     app.include_router(tiles.router)
+    app.include_router(referral_pages.router)
+    app.include_router(leaflets.router)
+    app.include_router(shortlists.router)
+    app.include_router(accessibility.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
     return app

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.attribution import ATTRIBUTION
+from app.register.sources import FULL_ATTRIBUTION, attribution_of
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -78,8 +79,8 @@ def landing(base: str) -> dict[str, Any]:
     return {
         "title": "Kirklees asset map",
         "description": "Community support and the geography of Kirklees, as OGC API - Features. "
-        + ATTRIBUTION,
-        "attribution": ATTRIBUTION,
+        + FULL_ATTRIBUTION,
+        "attribution": FULL_ATTRIBUTION,
         "links": [
             _link(f"{base}/ogc", "self", JSON_TYPE, "This document"),
             _link(
@@ -101,7 +102,7 @@ def collection(base: str, c: Collection, extent: list[float] | None) -> dict[str
         "id": c.id,
         "title": c.title,
         "description": c.description,
-        "attribution": ATTRIBUTION,
+        "attribution": FULL_ATTRIBUTION if c.id == "assets" else ATTRIBUTION,
         "itemType": "feature",
         "crs": [CRS84],
         "links": [
@@ -127,7 +128,10 @@ def items_page(
     features: list[dict[str, Any]],
     matched: int,
     collection_url: str,
+    attribution: str = ATTRIBUTION,
 ) -> dict[str, Any]:
+    """A page of features; `attribution` is that of what the collection holds (the assets
+    collection's names every source with its licence)."""
     links = [
         _link(url, "self", GEOJSON, "This page"),
         _link(collection_url, "collection", JSON_TYPE, "The collection"),
@@ -141,7 +145,7 @@ def items_page(
         "numberReturned": len(features),
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": links,
-        "attribution": ATTRIBUTION,
+        "attribution": attribution,
     }
 
 
@@ -152,5 +156,5 @@ def item(feature: dict[str, Any], url: str, collection_url: str) -> dict[str, An
             _link(url, "self", GEOJSON, "This feature"),
             _link(collection_url, "collection", JSON_TYPE, "The collection"),
         ],
-        "attribution": ATTRIBUTION,
+        "attribution": attribution_of([feature.get("properties") or {}]),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AreaRef(BaseModel):
@@ -25,8 +25,14 @@ class LsoaRef(AreaRef):
 
 
 class PlaceUsed(BaseModel):
-    postcode: str | None = Field(description="The normalised postcode, when one was given")
+    postcode: str | None = Field(
+        description="The normalised postcode, outward code or sector, when one was given"
+    )
     postcode_status: Literal["live", "terminated", "unverified"] | None
+    precision: Literal["postcode", "sector", "outcode", "point"] = Field(
+        description="How exactly the place was given: a full postcode, a sector (HD9 3) or "
+        "outward code (HD9) answered at the centre of its live postcodes, or a point"
+    )
     note: str | None = Field(description="A caveat about the postcode, e.g. that it is terminated")
     lat: float
     lon: float
@@ -121,6 +127,13 @@ class HoursRuleOut(BaseModel):
     closes: str
 
 
+class SourceRef(BaseModel):
+    source: str = Field(description="The source's code (GET /api/sources describes it)")
+    ref: str = Field(description="The record's id in that source, e.g. an NHS ODS code")
+    licence: str | None = Field(description="The source's licence, e.g. OGL-UK-3.0, ODbL-1.0")
+    seen_at: str = Field(description="When the record was last loaded from its source")
+
+
 class AssetItem(BaseModel):
     """An asset, flat: id, name, category, lat, lon first; private fields null unless you may see
     them."""
@@ -143,11 +156,24 @@ class AssetItem(BaseModel):
     phone: str | None = Field(description="As given; null when private and you may not see it")
     email: str | None
     website: str | None
-    referral: str | None = Field(description="How to be referred")
+    referral_route: str | None = Field(description="How to be referred (route, form, who to ask)")
     postcode: str | None
     eligibility: str | None
-    languages: list[str]
-    accessibility: str | None
+    languages: list[str] = Field(description="Languages spoken, ISO 639-1 codes (e.g. ur, pl)")
+    accessibility: list[str] = Field(
+        description="Accessibility features: step_free_access, accessible_toilet, hearing_loop, "
+        "bsl, large_print, easy_read, quiet_space, accessible_parking"
+    )
+    accessibility_note: str | None = Field(description="Anything more about access, in words")
+    min_age: int | None = Field(description="The youngest served (null: no lower limit known)")
+    max_age: int | None = Field(description="The oldest served (null: no upper limit known)")
+    cost: Literal["free", "low_cost", "paid"] | None
+    referral: Literal["open_access", "referral_needed"] | None = Field(
+        description="Whether a referral is needed (null: not known)"
+    )
+    needs_text: str = Field(
+        description="Languages, accessibility, ages, cost and referral in words ('' if none)"
+    )
     opening_hours: list[HoursRuleOut]
     opening_exceptions: list[dict[str, Any]]
     hours_text: str = Field(description="The opening hours in words")
@@ -156,11 +182,48 @@ class AssetItem(BaseModel):
     visibility: Literal["public", "professional", "hidden"]
     last_verified: str | None
     stale: bool = Field(description="Not verified within the configured period (12 months)")
-    source: str
+    freshness: str = Field(
+        "",
+        description="In words: 'checked March 2026' or 'not checked since 2020 — may have changed'",
+    )
+    verified_how: str | None = Field(
+        None, description="How it was last checked: phone, email, visit, self_confirmed, source"
+    )
+    source: str = Field(description="The leading source: the one whose re-import updates it")
     source_ref: str | None
+    sources: list[SourceRef] = Field(
+        default_factory=list, description="Every source record this asset was merged from"
+    )
     synthetic: bool = Field(description="An invented example, never a real service")
+    accepts_referrals: bool = Field(
+        description="Hub workers may send it referrals (POST /api/referrals)"
+    )
     version: int
     updated_at: str
+    warnings: list[str] | None = Field(
+        None,
+        description="Only in the answer to a write: what was accepted but may be wrong (a "
+        "place beyond Kirklees).",
+    )
+
+
+class SearchHit(BaseModel):
+    """An asset (every AssetItem field) or an area (layer, code, area, name, lat, lon)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["asset", "area"]
+    name: str
+    lat: float
+    lon: float
+    score: float = Field(description="0 to 1; 1 when the name contains the words as typed")
+    id: int | None = Field(None, description="An asset's id")
+    area: str | None = Field(None, description="An area's `layer:code`")
+
+
+class SearchResults(BaseModel):
+    q: str
+    items: list[SearchHit]
 
 
 class AssetPage(BaseModel):
@@ -169,6 +232,18 @@ class AssetPage(BaseModel):
     limit: int
     offset: int
     next: str | None
+
+
+class Change(BaseModel):
+    id: int = Field(description="The asset's id")
+    change: Literal["created", "updated", "removed"]
+    at: str = Field(description="When it was committed")
+    version: int
+
+
+class ChangePage(BaseModel):
+    items: list[Change]
+    next: str | None = Field(description="The cursor to pass as `after`; null: nothing newer")
 
 
 class Archived(BaseModel):
@@ -237,6 +312,12 @@ class ImportReport(BaseModel):
     stored: bool = Field(description="False: nothing was stored (see errors)")
     errors: list[ImportError_]
     ignored_columns: list[str]
+    merged: int = Field(0, description="Rows matched to an asset the register holds")
+    skipped: int = Field(0, description="Rows left out, each with why in `skips`")
+    proposed: int = Field(0, description="Corrections proposed to the moderation queue")
+    archived: int = Field(0, description="Assets archived because the source says they closed")
+    merges: list[dict[str, Any]] = Field(default_factory=list, description="row, asset, rule")
+    skips: list[dict[str, Any]] = Field(default_factory=list, description="row and why")
 
 
 class NearestItem(AssetItem):

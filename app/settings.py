@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -112,6 +113,92 @@ class Settings(BaseSettings):
     session_hours: float = Field(8, gt=0, description="How long a page sign-in lasts.")
     secure_cookies: bool = Field(
         False, description="Mark the sign-in cookie Secure (set it when TLS ends at a proxy)."
+    )
+    allowed_hosts: list[str] = Field(
+        ["localhost", "127.0.0.1", "[::1]", "testserver"],  # testserver: Starlette's test client
+        description="Host headers answered when public_url is not set (others: 400); "
+        '"*.example.org" allows subdomains, "*" any host. JSON list in the environment.',
+    )
+
+    # --- outgoing mail ------------------------------------------------------------------------
+    smtp_host: str | None = Field(
+        None, description="SMTP server for outgoing mail; unset means mail is off (said plainly)."
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port (587 for STARTTLS, 465 SSL).")
+    smtp_tls: Literal["none", "starttls", "ssl"] = Field(
+        "none", description="How to secure the SMTP connection."
+    )
+    smtp_user: str | None = Field(None, description="SMTP login, when the server needs one.")
+    smtp_password: str | None = Field(None, description="SMTP password (a secret).")
+    smtp_timeout_s: float = Field(10.0, gt=0, description="Give up on the SMTP server after this.")
+    mail_from: str = Field(
+        "assetmap@localhost", description="The sender address of every message the service sends."
+    )
+    public_url: str | None = Field(
+        None,
+        description="The service's address as its users reach it (https://map.example.org), for "
+        "links in e-mails; also every request is seen as arriving at its origin, so absolute "
+        "links (OGC, paging, ORUK) never reflect a Host header. Unset: the address the request "
+        "came to, from allowed_hosts only.",
+    )
+
+    # --- environment ----------------------------------------------------------------------------
+    environment: Literal["development", "production"] = Field(
+        "development",
+        validation_alias=_env("ASSETMAP_ENV"),
+        description="production refuses to start without the secrets development invents "
+        "(ASSETMAP_REFERRAL_KEY).",
+    )
+
+    # --- referrals ------------------------------------------------------------------------------
+    referral_key: str | None = Field(
+        None,
+        description="Fernet key(s) for referral client details, comma-separated, newest first "
+        "(older ones still decrypt: rotation). Unset in development: a key is generated in "
+        "referral_key_file; unset in production: the server refuses to start.",
+    )
+    referral_key_file: Path = Field(
+        PROJECT_ROOT / ".secrets" / "referral.key",
+        description="Development only: where the generated referral key is kept.",
+    )
+    referral_retention_days: int = Field(
+        30, ge=0, description="Client details are erased this many days after a referral closes."
+    )
+    referral_purge_every_h: float = Field(
+        24, ge=0, description="How often the server erases expired client details (0: never)."
+    )
+
+    # --- self-service confirmation (issue 20) -------------------------------------------------
+    link_secret: str | None = Field(
+        None,
+        description="Key that signs confirmation links (a secret); unset: derived from "
+        "client_salt, so set it in production.",
+    )
+    verify_link_days: int = Field(30, ge=1, le=365, description="A confirmation link expires.")
+    verify_send_per_s: float = Field(
+        1.0, gt=0, le=50, description="`assetmap verify send` sends at most this many a second."
+    )
+
+    @property
+    def link_origin(self) -> str:
+        """Where links sent outside a request (e-mails from the CLI) point: `public_url`, else
+        the address `assetmap serve` listens on."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    # --- text messages (GOV.UK Notify or a compatible API) ------------------------------------
+    notify_base_url: str = Field(
+        "https://api.notifications.service.gov.uk",
+        description="Base URL of the GOV.UK Notify-compatible API that sends text messages.",
+    )
+    notify_api_key: str | None = Field(
+        None, description="Notify API key (a secret); unset means text messages are off."
+    )
+    notify_sms_template_id: str | None = Field(
+        None, description="The Notify SMS template whose whole content is ((body)).", max_length=64
+    )
+    notify_timeout_s: float = Field(10.0, gt=0, description="Give up on the SMS provider then.")
+    shortlist_days: int = Field(
+        30, ge=1, le=365, description="How long a sent shortlist's link (/s/{id}) works."
     )
 
 

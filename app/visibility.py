@@ -5,6 +5,11 @@ Tiers: public (anyone), professional (hub workers, planners), hidden (admins). E
 public tier plus their own organisation's assets. Archived assets only admins see. Private
 contact fields and addresses are shown to professionals and the owning editor only; a group
 shown by its area never shows an address or an exact point to anyone else.
+
+A group's drawn area is the same kind of secret as its address: drawn round a home, it would
+publish the home. Every channel reads `service_area`, the public area the drawing was coarsened
+to when it was written (app.geo.privacy: the LSOAs it touches), and searches by it; the drawing
+itself (`drawn_area`) is shown, as `service_area`, only to those who may see the address.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import numpy as np
 import orjson
 
 from app.geo.hours import published_hours
+from app.needs import needs_text
 from app.principal import Principal
 
-CONTACT_FIELDS = ("address", "phone", "email", "website", "referral")
+CONTACT_FIELDS = ("address", "phone", "email", "website", "referral_route")
 APPROXIMATE_DECIMALS = 3  # about 100 m: an area's point, never a door
 
 
@@ -66,6 +72,20 @@ def is_stale(last_verified: date | None, today: date, stale_after_days: int) -> 
     return last_verified is None or last_verified < today - timedelta(days=stale_after_days)
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")  # fmt: skip
+
+
+def freshness(last_verified: date | None, stale: bool) -> str:
+    """How fresh an entry is, in words for the public: 'checked March 2026', or 'not checked
+    since 2020 — may have changed' (or 'not checked yet — may have changed')."""
+    if last_verified is None:
+        return "not checked yet — may have changed"
+    if stale:
+        return f"not checked since {last_verified.year} — may have changed"
+    return f"checked {MONTHS[last_verified.month - 1]} {last_verified.year}"
+
+
 def present(
     row: Mapping[Any, Any], principal: Principal, today: date, stale_after_days: int
 ) -> dict[str, Any]:
@@ -88,7 +108,9 @@ def present(
         "organisation_id": row["organisation_id"],
         "location_approximate": approximate,
         "service_area_code": row["service_area_code"],
-        "service_area": _json(row["service_area"]),
+        "service_area": _json(
+            row["drawn_area"] if private_ok and row["drawn_area"] else row["service_area"]
+        ),
     }
     for field in CONTACT_FIELDS:
         hidden = row[f"{field}_visibility"] == "private" or (field == "address" and approximate)
@@ -100,10 +122,24 @@ def present(
     else:
         item["postcode"] = row["postcode"]
     exceptions = [e for e in _json(row["exceptions"]) if e["ends_on"] >= today.isoformat()]
+    stale = is_stale(row["last_verified"], today, stale_after_days)
     item.update(
         eligibility=row["eligibility"],
         languages=list(row["languages"] or []),
-        accessibility=row["accessibility"],
+        accessibility=list(row["accessibility"] or []),
+        accessibility_note=row["accessibility_note"],
+        min_age=row["min_age"],
+        max_age=row["max_age"],
+        cost=row["cost"],
+        referral=row["referral"],
+        needs_text=needs_text(
+            row["languages"] or (),
+            row["accessibility"] or (),
+            row["min_age"],
+            row["max_age"],
+            row["cost"],
+            row["referral"],
+        ),
         opening_hours=opening_hours,
         opening_exceptions=exceptions,
         hours_text=hours_text,
@@ -111,11 +147,17 @@ def present(
         status=row["status"],
         visibility=row["visibility"],
         last_verified=_iso(row["last_verified"]),
-        stale=is_stale(row["last_verified"], today, stale_after_days),
+        stale=stale,
+        freshness=freshness(row["last_verified"], stale),
+        verified_how=row.get("verified_how"),
         source=row["source"],
         source_ref=row["source_ref"],
+        sources=_json(row.get("sources")) or [],
         synthetic=row["synthetic"],
+        accepts_referrals=row["accepts_referrals"],
         version=row["version"],
         updated_at=_iso(row["updated_at"]),
     )
+    if private_ok:
+        item["verified_by"] = row.get("verified_by")
     return item

@@ -224,6 +224,22 @@ def footprint_practices(rows: list[PracticeRow]) -> tuple[list[Practice], dict[s
     return members, excluded
 
 
+def read_membership(path: Path) -> tuple[list[Practice], dict[str, str]]:
+    """A GP practice → PCN membership file (NHS England, e.g. April 2026): every row a member."""
+    required = {"practice_code", "practice_name", "pcn_code", "lat", "lon"}
+    members, excluded = [], {}
+    for n, row in csv_rows(path, required):
+        code = row["practice_code"].strip()
+        if not row["pcn_code"].strip():
+            excluded[code] = "no PCN in this membership file"
+            continue
+        members.append(
+            Practice(code, row["practice_name"].strip(), row["pcn_code"].strip(),
+                     _number(path, n, row, "lat", float), _number(path, n, row, "lon", float))
+        )  # fmt: skip
+    return members, excluded
+
+
 @dataclass(frozen=True)
 class PostcodeRow:
     postcode: str

@@ -31,7 +31,7 @@ from boundaries.spec import (
     read_hubs,
 )
 
-LOADER_VERSION = "geography-3"
+LOADER_VERSION = "geography-4"  # 4: the 2026 PCN membership as a second neighbourhood vintage
 Report = Callable[[str], None]
 
 
@@ -150,16 +150,20 @@ def _load_hubs(conn: Connection, spec: LayerSpec, ward_layer_id: int) -> int:
 def _load_neighbourhoods(
     conn: Connection, spec: LayerSpec, data_dir: Path, lsoa_layer_id: int, district_layer_id: int
 ) -> tuple[int, dict[str, Any]]:
-    assert spec.pcns and spec.practices
+    assert spec.pcns and (spec.practices or spec.membership)
     pcns = bundle.read_pcns(data_dir / spec.pcns)
-    practices, excluded = bundle.footprint_practices(
-        bundle.read_practices(data_dir / spec.practices)
-    )
+    if spec.membership:
+        practices, excluded = bundle.read_membership(data_dir / spec.membership)
+    else:
+        assert spec.practices
+        practices, excluded = bundle.footprint_practices(
+            bundle.read_practices(data_dir / spec.practices)
+        )
     practices = [p for p in practices if p.pcn_code in {pcn.code for pcn in pcns}]
     assignments = footprints.assign_lsoas(conn, lsoa_layer_id, practices)
     inputs = {
         "pcns": spec.pcns,
-        "practices": spec.practices,
+        "practices": spec.membership or spec.practices,
         "lsoa_vintage": spec.from_vintage,
         "member_practices_used": len(practices),
         "practices_excluded": excluded,
@@ -167,7 +171,7 @@ def _load_neighbourhoods(
             a.lsoa_code: [a.pcn_code, a.practice_code, round(a.distance_m)] for a in assignments
         },
     }
-    layer_id = store.replace_layer(conn, _record(spec, inputs))
+    layer_id = store.replace_layer(conn, _record(spec, inputs), make_current=spec.current)
     footprints.build_footprints(
         conn,
         layer_id,
@@ -200,7 +204,8 @@ def load_geography(settings: Settings, report: Report = print, force: bool = Fal
                 report("geography is up to date (bundle and definitions unchanged)")
                 result.skipped = True
                 return result
-            _load_all(conn, spec, data_dir, result, Progress(report, 8))
+            steps = 7 + len(spec.layers_named("neighbourhood"))
+            _load_all(conn, spec, data_dir, result, Progress(report, steps))
             result.seconds = time.perf_counter() - started
             conn.execute(
                 text(
@@ -282,11 +287,10 @@ def _load_all(
     progress.step("hubs: unions of their wards")
     layer_done("hub", _load_hubs(conn, spec.layer_named("hub"), ward_id))
 
-    progress.step("neighbourhoods: PCN footprints")
-    neighbourhood_id, _ = _load_neighbourhoods(
-        conn, spec.layer_named("neighbourhood"), data_dir, lsoa_id, district_id
-    )
-    layer_done("neighbourhood", neighbourhood_id)
+    for vintage in spec.layers_named("neighbourhood"):  # 2019, then 2026 (current)
+        progress.step(f"neighbourhoods: PCN footprints ({vintage.vintage})")
+        neighbourhood_id, _ = _load_neighbourhoods(conn, vintage, data_dir, lsoa_id, district_id)
+        layer_done("neighbourhood", neighbourhood_id)
 
 
 def load_layer_file(

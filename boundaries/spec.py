@@ -35,6 +35,10 @@ class LayerSpec(BaseModel):
     from_vintage: str | None = None
     pcns: str | None = None
     practices: str | None = None
+    membership: str | None = (
+        None  # a later GP practice → PCN membership file (instead of practices)
+    )
+    current: bool | None = None  # the default vintage of its layer (None: the first loaded)
 
 
 class DeprivationSpec(BaseModel):
@@ -57,10 +61,15 @@ class BundleSpec(BaseModel):
     def layer_named(self, name: str) -> LayerSpec:
         return next(spec for spec in self.layer if spec.name == name)
 
+    def layers_named(self, name: str) -> list[LayerSpec]:
+        """Every vintage of a layer the bundle defines, in file order."""
+        return [spec for spec in self.layer if spec.name == name]
+
     def bundle_files(self) -> list[str]:
         files = [spec.file for spec in self.layer if spec.file]
         files += [spec.pcns for spec in self.layer if spec.pcns]
         files += [spec.practices for spec in self.layer if spec.practices]
+        files += [spec.membership for spec in self.layer if spec.membership]
         files += list(self.deprivation.model_dump().values())
         files += list(self.postcodes.model_dump().values())
         return [f for f in files if f]

@@ -12,11 +12,13 @@ export SCARF_ANALYTICS=false   # swagger-ui-dist's install-time telemetry: off
 modules=frontend/node_modules
 vendor=app/static/vendor
 rm -rf "$vendor"
-mkdir -p "$vendor/leaflet/images" "$vendor/swagger-ui"
+mkdir -p "$vendor/leaflet/images" "$vendor/swagger-ui" "$vendor/axe-core"
 cp "$modules/leaflet/dist/leaflet.js" "$modules/leaflet/dist/leaflet.css" "$vendor/leaflet/"
 cp "$modules/leaflet/dist/images/"*.png "$vendor/leaflet/images/"
 cp "$modules/leaflet/LICENSE" "$vendor/leaflet/LICENSE"
 cp "$modules/swagger-ui-dist/swagger-ui-bundle.js" "$modules/swagger-ui-dist/swagger-ui.css" \
     "$modules/swagger-ui-dist/LICENSE" "$vendor/swagger-ui/"
+# axe-core: the accessibility tests inject it into each page (tests/test_accessibility.py)
+cp "$modules/axe-core/axe.min.js" "$modules/axe-core/LICENSE" "$vendor/axe-core/"
 touch "$vendor/.installed"
-echo "vendored Leaflet and Swagger UI into $vendor" >&2
+echo "vendored Leaflet, Swagger UI and axe-core into $vendor" >&2

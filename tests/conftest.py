@@ -24,6 +24,8 @@ from app.db import create_api_engine, create_sync_engine
 from app.main import create_app
 from app.settings import Settings
 
+pytest_plugins = ["tests.mailbox"]  # the `mailbox` fixture: a real local SMTP server
+
 # Settings are read when a test asks for them, so this default applies to every test.
 os.environ.setdefault("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/assetmap_test")
 
@@ -53,7 +55,7 @@ def db(settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
-REGISTER_TABLES = "asset, organisation, api_key, audit_log, submission"
+REGISTER_TABLES = "asset, organisation, api_key, audit_log, submission, asset_change"
 
 
 @pytest.fixture(scope="session")

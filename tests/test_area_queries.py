@@ -143,7 +143,7 @@ def test_coverage_rows_add_up_to_the_district(client: TestClient, layer: str) ->
 
 
 def test_coverage_extremes_and_csv(client: TestClient) -> None:
-    none = client.get("/api/coverage", params={"category": "faith_group", "layer": "hub"}).json()
+    none = client.get("/api/coverage", params={"category": "vcs_anchor", "layer": "hub"}).json()
     assert none["total"]["population_beyond"] == none["total"]["population"]
     everywhere = client.get(
         "/api/coverage", params={"category": "gp_practice", "layer": "hub", "max_km": 50}

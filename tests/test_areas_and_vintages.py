@@ -49,7 +49,8 @@ def test_layers_list_every_layer_with_counts_sources_and_methods(client: TestCli
         "district": 1, "ward": 23, "hub": 4, "neighbourhood": 9, "lsoa": 259,
     }  # fmt: skip
     assert by_name["ward"]["vintage"] == "2013"
-    assert "nearest active member practice" in by_name["neighbourhood"]["method"]
+    assert "nearest member practice" in by_name["neighbourhood"]["method"]
+    assert by_name["neighbourhood"]["vintage"] == "2026"
     assert all(item["source"] for item in items)
 
 

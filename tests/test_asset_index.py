@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from app.geo.asset_index import _LEAN_COLUMNS, build
 from app.geo.assets import AssetFilter
 from app.geo.hours import LONDON
+from app.geo.needs import NeedsFilter
 from app.main import create_app
 from app.principal import ANONYMOUS, ROLES, Principal
 from app.settings import Settings
@@ -258,7 +259,8 @@ LeanRow = namedtuple("LeanRow", _LEAN_COLUMNS)  # type: ignore[misc]
 
 
 def _lean(asset_id: int, category: str, x: float, y: float, visibility: str) -> Any:
-    return LeanRow(asset_id, category, visibility, -1, x, y, None, None, None, "active", 0.0, 0.0)
+    return LeanRow(asset_id, category, visibility, -1, x, y, None, None, None, "active", 0.0, 0.0,
+                   [], [], None, None, None, None)  # fmt: skip
 
 
 def test_the_walk_gives_every_asset_it_may_show_once_nearest_first_even_among_ties() -> None:
@@ -415,7 +417,7 @@ def test_a_change_elsewhere_is_applied_one_asset_at_a_time(
         with db.begin() as conn:  # another process: moved a long way, renamed, new hours
             conn.execute(
                 text(
-                    "UPDATE asset SET name = 'AAA Example Moved (synthetic)', "
+                    "UPDATE asset SET name = '000 Example Moved (synthetic)', "
                     "geom = ST_SetSRID(ST_MakePoint(-1.78, 53.64), 4326) WHERE id = :id"
                 ),
                 {"id": evening},
@@ -472,15 +474,16 @@ def test_a_change_elsewhere_is_applied_one_asset_at_a_time(
     assert evening in {i["id"] for i in _nearest(client, near, None)}
 
 
-def test_a_statement_over_every_asset_is_applied_without_a_reload(
+def test_a_statement_over_hundreds_of_assets_is_applied_without_a_reload(
     client: TestClient, from_database: TestClient, db: Engine
 ) -> None:
     wait_until_current(client)
     reloads = _health(client)["whole_reloads"]
     heard = client.app.state.asset_index.heard  # type: ignore[attr-defined]
-    with db.begin() as conn:  # every asset at once (fewer than an import's BULK_IDS)
-        conn.execute(text("UPDATE asset SET name = name || ' '"))
-        conn.execute(text("UPDATE asset SET name = rtrim(name)"))
+    with db.begin() as conn:  # hundreds of assets at once (fewer than 0017's MAX_IDS)
+        some = "id IN (SELECT id FROM asset ORDER BY id LIMIT 300)"
+        conn.execute(text(f"UPDATE asset SET name = name || ' ' WHERE {some}"))
+        conn.execute(text(f"UPDATE asset SET name = rtrim(name) WHERE {some}"))
     _until_applied(client, heard)
     assert _health(client)["whole_reloads"] == reloads
     query = {"limit": 200}
@@ -562,5 +565,113 @@ def test_changes_applied_one_at_a_time_keep_the_walk_and_the_list_exact() -> Non
         [i for i in public if i % 2 == 0 or i == 21][1:4],
         len([i for i in public if i % 2 == 0 or i == 21]),
     )
+    # 21 comes to speak Urdu: the needs' arrays change with it, in the walk and the list
+    assert snapshot.apply([21], [_changed(_lean(21, "library", x0 + 2, y0, "public"), 10,
+                                          languages=["ur"])])  # fmt: skip
+    urdu = NeedsFilter(languages=("ur",))
+    found = snapshot.nearest(["library"], ANONYMOUS, x0, y0, WEDNESDAY, urdu)["library"]
+    assert [asset for asset, _, _ in found] == [21]
+    assert snapshot.listed(ANONYMOUS, AssetFilter(needs=urdu), 100, 0) == ([21], 1)
     # placed after an asset the snapshot has not heard of yet: it asks for a reload
     assert not snapshot.apply([22], [_changed(_lean(22, "library", x0, y0, "public"), 999)])
+
+
+@pytest.fixture(scope="module")
+def needy(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
+    """Advice and carers' services near Dewsbury with different languages, access, ages, costs
+    and referral rules (none of the categories the other tests here ask for)."""
+
+    def add(name: str, **body: Any) -> int:
+        body = {"synthetic": True, "category": "advice", "lat": 53.69, "lon": -1.63, **body}
+        body["name"] = f"Example Needs {name} (synthetic)"
+        response = client.post("/api/assets", json=body, headers=auth(keys["admin"]))
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    return {
+        "urdu": add("Urdu Advice", languages=["ur", "pa"], accessibility=["step_free_access"],
+                    cost="free", referral="open_access", lon=-1.631),
+        "polish": add("Polish Advice", languages="Polish", cost="low_cost",
+                      accessibility="step_free_access; hearing_loop", lon=-1.632),
+        "young": add("Youth Advice", min_age=16, max_age=25, referral="referral_needed",
+                     lon=-1.633),
+        "older": add("Older People Advice", min_age=60, languages=["ur"], cost="free",
+                     accessibility=["hearing_loop"], lon=-1.634),
+        "unknown": add("Plain Advice", lon=-1.635),
+        "group": add("Urdu Carers Group", category="carers", area="ward:E05001390",
+                     languages=["ur"], referral="open_access"),
+        "hidden": add("Hidden Urdu Advice", languages=["ur"], visibility="professional",
+                      lon=-1.636),
+    }  # fmt: skip
+
+
+NEEDS_ASKED = [
+    ({"languages": "ur"}, {"urdu", "older", "group"}),
+    ({"languages": "pl,pa"}, {"urdu", "polish"}),
+    ({"accessibility": "step_free_access"}, {"urdu", "polish"}),
+    ({"accessibility": "step_free_access,hearing_loop"}, {"polish"}),
+    ({"age": "72"}, {"urdu", "polish", "older", "unknown", "group"}),
+    ({"age": "17"}, {"urdu", "polish", "young", "unknown", "group"}),
+    ({"cost": "free"}, {"urdu", "older"}),
+    ({"cost": "free,low_cost"}, {"urdu", "polish", "older"}),
+    ({"referral": "open_access"}, {"urdu", "group"}),
+    ({"languages": "ur", "age": "72", "cost": "free"}, {"urdu", "older"}),
+    ({"accessibility": "bsl"}, set()),
+    ({"languages": "fr"}, set()),
+]
+
+
+@pytest.mark.parametrize(("asked", "expected"), NEEDS_ASKED, ids=lambda v: str(v))
+def test_needs_filter_the_call_the_same_from_the_index_and_postgis(
+    client: TestClient,
+    from_database: TestClient,
+    needy: dict[str, int],
+    asked: dict[str, str],
+    expected: set[str],
+) -> None:
+    wait_until_current(client)
+    params = {"postcode": "WF13 1HN", "needs": "advice,carers", "at": MOMENTS[0], **asked}
+    ours = client.get("/api/caller", params=params)
+    theirs = from_database.get("/api/caller", params=params)
+    assert ours.status_code == theirs.status_code == 200, ours.text
+    assert client.app.state.asset_index.current() is not None  # type: ignore[attr-defined]
+    assert _comparable(ours.json()) == _comparable(theirs.json())
+    # the call lists a few per need (three with unknown hours); the list shows them all
+    called = {name for name, asset in needy.items() if asset in _ids(ours.json())}
+    assert called <= expected and bool(called) == bool(expected)
+    found = client.get("/api/assets", params={"q": "Example Needs", "limit": 100, **asked})
+    assert found.status_code == 200, found.text
+    listed = {i["id"] for i in found.json()["items"]}
+    assert {name for name, asset in needy.items() if asset in listed} == expected
+    near = client.get(
+        "/api/assets/nearest",
+        params={"postcode": "WF13 1HN", "limit": 50, "category": "advice,carers", **asked},
+    )
+    assert near.status_code == 200, near.text
+    nearby = {i["id"] for i in near.json()["items"]}
+    assert {name for name, asset in needy.items() if asset in nearby} == expected
+    # nearest and lists with needs, from the snapshot and from PostGIS, every way of asking
+    for query in (
+        {"postcode": "WF13 1HN", "limit": 10, **asked},
+        {"postcode": "WF13 1HN", "limit": 20, "category": "advice,carers", **asked},
+        {"postcode": "HD1 1AA", "limit": 5, "open_at": MOMENTS[1], **asked},
+    ):
+        _same_nearest(_nearest(client, query, None), _nearest(from_database, query, None))
+    for query in (
+        {"limit": 100, "category": "advice,carers", **asked},
+        {"limit": 30, "offset": 5, **asked},
+        {"limit": 20, "open_at": MOMENTS[0], **asked},
+    ):
+        ours_list = client.get("/api/assets", params=query)
+        theirs_list = from_database.get("/api/assets", params=query)
+        assert ours_list.status_code == theirs_list.status_code == 200, ours_list.text
+        assert ours_list.json() == theirs_list.json(), query
+
+
+def test_unknown_needs_are_refused_with_what_to_use(client: TestClient) -> None:
+    params = {"postcode": "WF13 1HN", "needs": "advice"}
+    bad = client.get("/api/caller", params={**params, "languages": "klingon"})
+    assert bad.status_code == 422 and "ISO 639-1" in bad.json()["detail"]
+    bad = client.get("/api/caller", params={**params, "accessibility": "lift"})
+    assert bad.status_code == 422 and "step_free_access" in bad.json()["detail"]
+    assert client.get("/api/caller", params={**params, "age": "200"}).status_code == 422

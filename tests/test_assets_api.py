@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from shapely.geometry import Point, shape
 
 from tests.conftest import auth
 
@@ -105,7 +106,10 @@ def test_delete_archives_and_history_keeps_every_change(
     client.patch(url, json={"phone": "01484 000 222", "version": 1}, headers=editor)  # refused
     assert client.get(f"{url}/history", headers=auth(keys["editor_b"])).status_code == 403
     assert client.get(f"{url}/history", headers=auth(keys["hub_worker"])).status_code == 403
-    archived = client.delete(url, headers=editor)
+    unsaid = client.delete(url, headers=editor)  # as PATCH: say which version you archive
+    assert unsaid.status_code == 428 and unsaid.json()["code"] == "version_required"
+    assert client.delete(url, headers={**editor, "If-Match": '"v1"'}).status_code == 412
+    archived = client.delete(url, headers={**editor, "If-Match": '"v2"'})
     assert archived.status_code == 200
     assert archived.json() == {"id": item["id"], "status": "archived", "version": 3}
     assert client.get(url).status_code == 404
@@ -115,7 +119,7 @@ def test_delete_archives_and_history_keeps_every_change(
     history = client.get(f"{url}/history", headers=editor).json()["items"]
     assert [(h["action"], h["outcome"]) for h in history] == [
         ("create", "done"), ("update", "done"), ("update", "version_conflict"),
-        ("archive", "done"),
+        ("archive", "stale_etag"), ("archive", "done"),
     ]  # fmt: skip
     assert all(h["who"] == "test editor" for h in history)
     assert history[1]["changes"]["phone"] == ["01484 223 344 ext. 2", "01484 000 111"]
@@ -277,7 +281,43 @@ def test_a_drawn_service_area_must_be_a_valid_2d_polygon(
     assert flat.status_code == 422 and "3-D" in flat.json()["detail"]
 
 
+def test_a_small_drawn_area_is_published_as_the_lsoas_it_touches(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """A 40 m box drawn round a home: the public sees (and searches by) the LSOA round it; the
+    organisation's editor, admins and professionals see what was drawn."""
+    box = [[-1.6345, 53.7141], [-1.6339, 53.7141], [-1.6339, 53.7145], [-1.6345, 53.7145],
+           [-1.6345, 53.7141]]  # fmt: skip
+    body = {"name": "Example Yard Helpers (synthetic)", "category": "mutual_aid_group",
+            "service_area": {"type": "Polygon", "coordinates": [box]},
+            "synthetic": True}  # fmt: skip
+    created = client.post("/api/assets", json=body, headers=auth(keys["editor"]))
+    assert created.status_code == 201, created.text
+    asset_id = created.json()["id"]
+    assert created.json()["service_area"]["coordinates"] == [[box]]
+    drawn = shape(created.json()["service_area"])
+    public = client.get(f"/api/assets/{asset_id}").json()
+    published = shape(public["service_area"])
+    assert published.contains(drawn) and published.area > 100 * drawn.area
+    assert not drawn.buffer(0.002).contains(Point(public["lon"], public["lat"]))
+    for key in ("editor_b", "hub_worker", "admin"):
+        seen = client.get(f"/api/assets/{asset_id}", headers=auth(keys[key])).json()
+        assert (shape(seen["service_area"]) == drawn) is (key != "editor_b"), key
+    # 300 m from the box, inside the same LSOA: searched by the public area, so 0 m away
+    near = client.get(
+        "/api/assets/nearest",
+        params={"lat": 53.7141, "lon": -1.6300, "category": "mutual_aid_group", "limit": 50},
+    ).json()["items"]
+    assert next(i for i in near if i["id"] == asset_id)["distance_m"] == 0
+    # in British National Grid too: the export's area is the LSOA's, hundreds of times the box
+    grid = client.get("/api/exports/assets", params={"format": "geojson", "crs": "27700"}).json()
+    exported = shape(
+        next(f for f in grid["features"] if f["properties"]["id"] == asset_id)["geometry"]
+    )
+    assert exported.area > 100 * 40 * 45  # m²: the box is about 40 m by 45 m
+
+
 def test_categories_are_a_table_with_labels(client: TestClient) -> None:
     items = client.get("/api/categories").json()["items"]
-    assert len(items) == 15
+    assert len(items) == 19  # 15, and 0011_sources: dentist, post office, toilets, care
     assert {"code": "mutual_aid_group", "label": "Mutual aid group"}.items() <= items[1].items()

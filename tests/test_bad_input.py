@@ -19,7 +19,7 @@ LOOKUP, ASSETS, NEAREST = "/api/lookup", "/api/assets", "/api/assets/nearest"
 
 # (case, method, path, request, status, code or None)
 CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
-    ("postcode too short", "GET", LOOKUP, {"params": {"postcode": "HD1"}}, 422, "malformed_postcode"),
+    ("postcode too short", "GET", LOOKUP, {"params": {"postcode": "HD"}}, 422, "malformed_postcode"),
     ("postcode digits", "GET", LOOKUP, {"params": {"postcode": "12345"}}, 422, "malformed_postcode"),
     ("postcode bad inward letters", "GET", LOOKUP, {"params": {"postcode": "HD1 1CI"}}, 422,
      "malformed_postcode"),

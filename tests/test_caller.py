@@ -74,7 +74,16 @@ def test_the_caller_gets_areas_and_support_in_order(
         ("hours_unknown", mental_health["unknown"]),
     ]
     first = answer["needs"][0]["items"][0]
-    for field in ("distance_m", "phone", "referral", "opening_state", "hours_text", "closes_at"):
+    for field in (
+        "distance_m",
+        "phone",
+        "referral_route",
+        "referral",
+        "needs_text",
+        "opening_state",
+        "hours_text",
+        "closes_at",
+    ):
         assert field in first
     assert first["hours_text"].startswith("Mon–Fri 9am–5pm")
 

@@ -5,8 +5,10 @@ answered from memory, never stop. A statement past the statement timeout is canc
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -111,6 +113,55 @@ def test_the_service_degrades_fast_and_heals_by_itself(
                 break
             assert time.monotonic() - back < 10, f"still failing 10 s after: {failing}"
             time.sleep(0.25)
+
+
+@pytest.mark.slow
+def test_a_restart_under_caller_load_answers_only_200_or_503(
+    cluster: tuple[Cluster, Settings],
+) -> None:
+    """Four callers ask for support without pause while the database stops and starts again:
+    through the shutdown, the start-up ("the database system is starting up", 57P03) and the
+    recovery, every answer is a 200 or a 503 saying the database is unavailable, never a 500."""
+    server, settings = cluster
+    caller = {"postcode": HD1, "needs": "food_bank,gp_practice"}
+    statuses: Counter[int] = Counter()
+    wrong: list[str] = []
+    done = threading.Event()
+
+    def call_repeatedly(base: str) -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            while not done.is_set():
+                response = client.get("/api/caller", params=caller)
+                statuses[response.status_code] += 1
+                if response.status_code == 503:
+                    if response.json().get("code") != "database_unavailable":
+                        wrong.append(response.text[:200])
+                elif response.status_code != 200:
+                    wrong.append(f"{response.status_code} {response.text[:200]}")
+
+    def wait_for(condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + 15
+        while not condition():
+            assert time.monotonic() < deadline, f"waited 15 s for {what}: {dict(statuses)}"
+            time.sleep(0.05)
+
+    with live_server(settings) as base:
+        callers = [threading.Thread(target=call_repeatedly, args=(base,)) for _ in range(4)]
+        for thread in callers:
+            thread.start()
+        try:
+            wait_for(lambda: statuses[200] >= 20, "answers before the restart")
+            server.stop()
+            wait_for(lambda: statuses[503] >= 4, "503s while the database is down")
+            server.start()
+            answered = statuses[200]
+            wait_for(lambda: statuses[200] >= answered + 20, "answers after the restart")
+        finally:
+            done.set()
+            for thread in callers:
+                thread.join(timeout=30)
+    assert not wrong, wrong[:5]
+    print(f"answers through the restart: {dict(statuses)}")
 
 
 def test_a_statement_past_the_timeout_is_stopped_and_answered_503(settings: Settings) -> None:

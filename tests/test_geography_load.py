@@ -141,12 +141,31 @@ def test_neighbourhood_populations_are_30k_to_60k_and_sum_to_the_district(
 
 def test_footprint_method_and_inputs_are_stored_with_the_layer(geography: None, db: Engine) -> None:
     with db.connect() as conn:
-        method, inputs = conn.execute(
-            text("SELECT method, inputs FROM layer WHERE name = 'neighbourhood' AND is_current")
-        ).one()
-    assert "nearest active member practice" in method
+        method, inputs, current = conn.execute(
+            text("SELECT method, inputs, is_current FROM layer "
+                 "WHERE name = 'neighbourhood' AND vintage = '2019'")
+        ).one()  # fmt: skip
+    assert "nearest active member practice" in method and not current
     assert inputs["practices_excluded"].keys() == {"B85622", "B85638", "Y06659", "Y07275"}
     assert len(inputs["assignment"]) == 259
+
+
+def test_the_2026_membership_is_the_current_neighbourhood_vintage(
+    geography: None, db: Engine
+) -> None:
+    with db.connect() as conn:
+        inputs, current = conn.execute(
+            text("SELECT inputs, is_current FROM layer "
+                 "WHERE name = 'neighbourhood' AND vintage = '2026'")
+        ).one()  # fmt: skip
+        codes = conn.execute(
+            text("SELECT l.vintage, count(*) FROM area a JOIN layer l ON l.id = a.layer_id "
+                 "WHERE l.name = 'neighbourhood' GROUP BY l.vintage ORDER BY l.vintage")
+        ).all()  # fmt: skip
+    assert current and inputs["practices"] == "gp_practice_pcn_membership_kirklees_2026-04.csv"
+    assert inputs["member_practices_used"] == 64 and inputs["practices_excluded"] == {}
+    assert len(inputs["assignment"]) == 259
+    assert [tuple(row) for row in codes] == [("2019", 9), ("2026", 9)]
 
 
 def test_imd2025_joins_by_code_and_says_what_happened_to_the_others(

@@ -19,8 +19,9 @@ from tests.conftest import auth
 HIDDEN_PHONE = "01484 555 909"
 COMPARED = (
     "name", "category", "description", "organisation", "address", "postcode", "phone", "email",
-    "website", "referral", "eligibility", "languages", "accessibility", "opening_hours",
-    "status", "service_area_code",
+    "website", "referral_route", "eligibility", "languages", "accessibility",
+    "accessibility_note", "min_age", "max_age", "cost", "referral", "opening_hours", "status",
+    "service_area_code",
 )  # fmt: skip
 
 
@@ -31,8 +32,11 @@ def originals(client: TestClient, keys: dict[str, str]) -> list[dict[str, Any]]:
          "postcode": "WF13 1HN", "address": "2 Example Road, Dewsbury", "phone": "01924 100 200",
          "email": "rt@example.org", "website": "https://rt.example.org",
          "organisation": "Example Organisation Roundtrip (synthetic)", "languages": ["Polish"],
-         "eligibility": "Dewsbury residents", "referral": "Phone first",
-         "accessibility": "Hearing loop", "hours_note": "Closed in August",
+         "eligibility": "Dewsbury residents aged 18 to 65",
+         "referral_route": "Phone first for a referral",
+         "referral": "referral_needed", "cost": "low_cost", "min_age": 18, "max_age": 65,
+         "accessibility": ["hearing_loop", "bsl"], "accessibility_note": "Loop in the hall",
+         "hours_note": "Closed in August",
          "opening_hours": [{"day": "tuesday", "opens": "10:00", "closes": "12:00"},
                            {"day": "bank_holiday", "opens": "11:00", "closes": "13:00"}]},
         {"name": "Example Roundtrip Warm Room (synthetic)", "category": "warm_space",

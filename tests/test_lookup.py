@@ -18,7 +18,8 @@ from app.settings import Settings
 
 # (postcode, ward, hub, neighbourhood) — places whose answers a Kirklees worker would know.
 KNOWN_PLACES = [
-    ("HD1 1AA", "Newsome", "Huddersfield", "Viaduct Care PCN"),  # Huddersfield station
+    # Huddersfield station: Greenwood since the April 2026 membership (Viaduct Care in 2019's)
+    ("HD1 1AA", "Newsome", "Huddersfield", "Greenwood PCN"),
     ("WF13 1HN", "Dewsbury East", "Dewsbury and Mirfield", "3 Centres PCN"),  # Dewsbury HC
     ("WF17 5DA", "Batley East", "Batley and Spen", "Batley Birstall PCN"),  # Batley library
     ("HD9 3TR", "Holme Valley South", "Kirklees Rural", "The Valleys Health & Social Care PCN"),
@@ -42,6 +43,14 @@ def test_known_places_land_in_their_ward_hub_and_neighbourhood(
     assert 30_000 <= body["neighbourhood"]["population"] <= 60_000
     assert 1 <= body["lsoa"]["imd_decile"] <= 10
     assert body["lsoa"]["code"].startswith("E01")
+
+
+def test_the_2019_neighbourhoods_stay_available_by_vintage(client: TestClient) -> None:
+    area = client.get("/api/areas/neighbourhood/U69575", params={"vintage": "2019"})
+    assert area.status_code == 200
+    assert area.json()["properties"]["population"] == 55_772
+    now = client.get("/api/areas/neighbourhood/U69575").json()["properties"]["population"]
+    assert now == 51_678  # two LSOAs went to Greenwood with the Safe Haven Unit gone
 
 
 def test_a_point_in_leeds_is_outside_with_null_areas(client: TestClient) -> None:
@@ -78,7 +87,7 @@ def test_postcodes_are_normalised_and_validated(raw: str, normalised: str | None
 
 
 def test_a_malformed_postcode_is_a_422_a_person_can_act_on(client: TestClient) -> None:
-    response = client.get("/api/lookup", params={"postcode": "HD1"})
+    response = client.get("/api/lookup", params={"postcode": "HD"})
     assert response.status_code == 422
     assert response.json()["code"] == "malformed_postcode"
     assert "like HD1 1AA" in response.json()["detail"]

@@ -85,8 +85,10 @@ def made(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
             "postcode": "HD1 1AA", "address": "1 Example Street, Huddersfield",
             "phone": "01484 111 222", "email": "pantry@example.org",
             "website": "https://pantry.example.org", "languages": ["English", "Urdu"],
-            "accessibility": "Step-free entrance", "eligibility": "Anyone in Kirklees",
-            "referral": "Walk in", "opening_hours": hours, "hours_note": "Not on bank holidays",
+            "accessibility": ["step_free_access"], "accessibility_note": "Step-free entrance",
+            "eligibility": "Anyone in Kirklees", "referral_route": "Walk in",
+            "referral": "open_access", "min_age": 16, "max_age": 25, "cost": "free",
+            "opening_hours": hours, "hours_note": "Not on bank holidays",
             "organisation": "Example Organisation Oruk (synthetic)",
         },
         "late": {
@@ -173,6 +175,11 @@ def test_a_full_service_carries_hours_address_languages_and_its_category(
     assert location["addresses"][0]["city"] == "Huddersfield"
     assert location["addresses"][0]["postal_code"] == "HD1 1AA"
     assert [lang["name"] for lang in body["languages"]] == ["English", "Urdu"]
+    assert [lang["code"] for lang in body["languages"]] == ["en", "ur"]
+    assert [(a.get("details"), a["description"]) for a in location["accessibility"]] == [
+        ("step_free_access", "Step-free access"),
+        (None, "Step-free entrance"),
+    ]
     assert body["phones"][0]["number"] == "01484 111 222"
     assert body["attributes"][0]["taxonomy_term"]["term"] == "food_bank"
     # stable: the same id on every read, and it decodes back to the same service
@@ -236,7 +243,25 @@ def test_day_and_time_filters_use_the_weekly_hours(
     for bad in ({"day": "Caturday"}, {"start_time": "25:00"}, {"end_time": "noon"}):
         response = client.get("/oruk/services", params=bad)
         assert response.status_code == 422 and response.json()["detail"]
-    assert names(minimum_age="16", maximum_age="18") == names()  # no entry records ages
+
+
+def test_minimum_and_maximum_age_keep_services_for_people_of_those_ages(
+    client: TestClient, made: dict[str, int]
+) -> None:
+    def names(**params: str) -> set[str]:
+        params = {**params, "search": "Example Oruk"}
+        return {c["name"] for c in client.get("/oruk/services", params=params).json()["contents"]}
+
+    pantry, everyone = "Example Oruk Pantry (synthetic)", names()  # the pantry serves 16 to 25
+    assert pantry in everyone and len(everyone) > 1
+    assert names(minimum_age="16", maximum_age="18") == everyone  # the others: any age
+    assert names(minimum_age="12") == everyone - {pantry}
+    assert names(maximum_age="30") == everyone - {pantry}
+    assert names(minimum_age="20", maximum_age="30") == everyone - {pantry}
+    service = client.get(f"/oruk/services/{_sid(client, pantry)}").json()
+    assert (service["minimum_age"], service["maximum_age"]) == (16, 25)
+    assert service["cost_options"][0]["option"] == "Free"
+    assert client.get("/oruk/services", params={"minimum_age": "x"}).status_code == 422
     assert client.get("/oruk/services", params={"minimum_age": 20, "maximum_age": 10}).status_code
     assert client.get("/oruk/services", params={"colour": "blue"}).status_code == 400
 

@@ -26,9 +26,14 @@ PAGES = {
     "map": "/",
     "map-postcode": "/?postcode=HD1+1AA&category=library",
     "hub": "/hub?postcode=WF14+8AN&needs=food_bank&needs=library&needs=gp_practice",
+    "map-outcode": "/?postcode=HD9+3&category=gp_practice&cost=free&referral=open_access",
+    "map-search": "/?q=batly+libary",
+    "hub-needs": "/hub?postcode=HD9&needs=gp_practice&needs=library&cost=free&referral=open_access"
+    "&age=72",
     "planner": "/planner?area=ward%3AE05001390&category=food_bank&max_km=2&layer=ward",
     "submit": "/submit",
     "moderate": "/moderate",
+    "referrals": "/referrals",
 }
 SHOTS = (
     Path(__file__).resolve().parents[1] / "docs" / "screenshots"

@@ -1,11 +1,13 @@
 """Walk every GET route the app serves, in every format, as an anonymous caller: a
-professional-only asset, a hidden one, a private phone number and a group's home address must
-never appear. A route the walk does not know how to call fails the test, so new routes are
-covered the day they are added."""
+professional-only asset, a hidden one, a private phone number, a group's home address and the
+small area a group drew round a home must never appear. A route the walk does not know how to
+call fails the test, so new routes are covered the day they are added."""
 
 from __future__ import annotations
 
+import itertools
 import re
+import struct
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +24,14 @@ SECRET_EMAIL = "private-desk@example.org"
 SECRET_ADDRESS = "7 Example Close"
 PROFESSIONAL = "Example Refuge Office (synthetic)"
 HIDDEN = "Example Safe House (synthetic)"
+# A group that drew a 40 m box round a home at WF17 5DA: a corner must appear neither as a pair of
+# numbers in text (to six decimals, as GeoJSON keeps them) nor as the doubles a binary format
+# (GeoPackage) would hold.
+DRAWN_X, DRAWN_Y = (-1.6344567, -1.6338567), (53.7141234, 53.7145234)
+DRAWN_BOX = [[DRAWN_X[0], DRAWN_Y[0]], [DRAWN_X[1], DRAWN_Y[0]], [DRAWN_X[1], DRAWN_Y[1]],
+             [DRAWN_X[0], DRAWN_Y[1]], [DRAWN_X[0], DRAWN_Y[0]]]  # fmt: skip
+NUMBER = re.compile(r"-?\d+\.\d+")
+DRAWN_BYTES = tuple(struct.pack(e, v) for v in (*DRAWN_X, *DRAWN_Y) for e in ("<d", ">d"))
 SECRETS = (SECRET_PHONE, "01484999111", SECRET_EMAIL, SECRET_ADDRESS, PROFESSIONAL, HIDDEN)
 # The pages read their query strings themselves: the walk asks them what a person would.
 PAGE_QUERIES: dict[str, list[dict[str, Any]]] = {
@@ -30,7 +40,8 @@ PAGE_QUERIES: dict[str, list[dict[str, Any]]] = {
     "/hub": [{"postcode": "WF17 5DA", "needs": ["advice", "mutual_aid_group"]}],
     "/planner": [{"area": "ward:E05001390", "category": "advice", "max_km": "2"}],
 }  # fmt: skip
-PUBLIC = ("Example Advice Desk (synthetic)", "Example Close Neighbours (synthetic)")
+PUBLIC = ("Example Advice Desk (synthetic)", "Example Close Neighbours (synthetic)",
+          "Example Yard Neighbours (synthetic)")  # fmt: skip
 NEAR = {"postcode": "WF17 5DA"}  # Batley, where the walk's assets are
 # the map tiles holding WF17 5DA: clusters (zoom 11) and each asset (zoom 16)
 TILES = [f"/tiles/{layer}/{zxy}.mvt" for layer in ("assets", "ward", "lsoa")
@@ -54,6 +65,10 @@ def walk_assets(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
             **base, "name": "Example Close Neighbours (synthetic)", "category": "mutual_aid_group",
             "area": "ward:E05001390", "address": SECRET_ADDRESS,
         },
+        "drawn_group": {
+            **base, "name": "Example Yard Neighbours (synthetic)", "category": "mutual_aid_group",
+            "service_area": {"type": "Polygon", "coordinates": [DRAWN_BOX]},
+        },
     }  # fmt: skip
     made = {}
     for label, body in bodies.items():
@@ -63,12 +78,23 @@ def walk_assets(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
     return made
 
 
+def _drawn_corner_in(text: str) -> bool:
+    numbers = [float(n) for n in NUMBER.findall(text)]
+    pairs = set(itertools.pairwise(numbers))
+    return any(
+        abs(x - corner_x) < 5e-7 and abs(y - corner_y) < 5e-7
+        for x, y in pairs
+        for corner_x, corner_y in DRAWN_BOX
+    )
+
+
 def _samples(walk: dict[str, int]) -> dict[str, list[str]]:
     return {
         "asset_id": [str(i) for i in walk.values()],
         "layer": ["district", "ward", "hub", "neighbourhood", "lsoa"],
         "code": ["E05001390"],
         "submission_id": ["1"],
+        "referral_id": ["1"],
         "collection_id": ["assets"],
         "feature_id": [str(i) for i in walk.values()],
         "id": [  # the ORUK routes' ids: services, services at locations, the taxonomy, a term
@@ -163,6 +189,9 @@ def test_anonymous_callers_never_see_private_or_professional_data(
             public_seen |= {name for name in PUBLIC if name.lower() in body}
             for secret in SECRETS:
                 assert secret.lower() not in body, (path, params, secret)
+            assert not _drawn_corner_in(response.text), (path, params, "drawn area")
+            for packed in DRAWN_BYTES:
+                assert packed not in response.content, (path, params, "drawn area")
     for label in ("professional", "hidden"):
         response = client.get(f"/api/assets/{walk_assets[label]}")
         assert response.status_code == 404, label  # 404, never 403: no hint that it exists
@@ -184,3 +213,5 @@ def test_the_same_walk_shows_them_to_a_hub_worker(
     assert client.get(f"/api/assets/{walk_assets['hidden']}", headers=worker).status_code == 404
     admin = auth(keys["admin"])
     assert client.get(f"/api/assets/{walk_assets['hidden']}", headers=admin).status_code == 200
+    drawn = client.get(f"/api/assets/{walk_assets['drawn_group']}", headers=admin).json()
+    assert drawn["service_area"]["coordinates"] == [[[[round(v, 6) for v in p] for p in DRAWN_BOX]]]

@@ -67,12 +67,14 @@ def test_a_correction_changes_the_asset_once_approved(
 ) -> None:
     library = client.get("/api/assets", params={"q": "Batley Library"}).json()["items"][0]
     body = {"kind": "correction", "asset_id": library["id"],
-            "proposal": {"accessibility": "Step-free entrance on Market Place"}}  # fmt: skip
+            "proposal": {"accessibility_note": "Step-free entrance on Market Place",
+                         "accessibility": "Step-free access"}}  # fmt: skip
     submitted = client.post("/api/submissions", json=body).json()
-    assert client.get(f"/api/assets/{library['id']}").json()["accessibility"] is None
+    assert client.get(f"/api/assets/{library['id']}").json()["accessibility_note"] is None
     client.post(f"/api/submissions/{submitted['id']}/approve", headers=auth(keys["admin"]))
     changed = client.get(f"/api/assets/{library['id']}").json()
-    assert changed["accessibility"] == "Step-free entrance on Market Place"
+    assert changed["accessibility_note"] == "Step-free entrance on Market Place"
+    assert changed["accessibility"] == ["step_free_access"]
     assert changed["version"] == library["version"] + 1
 
 

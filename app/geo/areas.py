@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from shapely.geometry.base import BaseGeometry
+from shapely.prepared import PreparedGeometry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -230,6 +232,54 @@ async def area_geometry(conn: AsyncConnection, layer: str, code: str) -> bytes |
     ).scalar()
 
 
+def _beyond_district_sql(place: str, source: str = "", where: str = "true") -> str:
+    """Where `place` (a WGS84 geometry expression) lies against the current district: `inside`
+    and `touches` flags, no row when no district is loaded (as `place_beyond`, in SQL)."""
+    return f"""
+        SELECT ST_CoveredBy({place}, d.geom) AS inside, ST_Intersects({place}, d.geom) AS touches
+        FROM area d JOIN layer l ON l.id = d.layer_id {source}
+        WHERE l.name = 'district' AND l.is_current AND {where}
+        LIMIT 1"""
+
+
+_ASSET_AGAINST_DISTRICT = text(
+    _beyond_district_sql(
+        "coalesce(a.drawn_area, a.service_area, a.geom)", "CROSS JOIN asset a", "a.id = :asset_id"
+    )
+)
+OUTSIDE, ACROSS = "lies outside Kirklees", "reaches beyond Kirklees"
+
+
+def _beyond(inside: bool, touches: bool) -> str | None:
+    if inside:
+        return None
+    return ACROSS if touches else OUTSIDE
+
+
+def place_beyond(district: PreparedGeometry, place: BaseGeometry) -> str | None:
+    """None for a place within the district; else what to warn ("lies outside Kirklees")."""
+    return _beyond(district.covers(place), district.intersects(place))
+
+
+async def asset_beyond_district(conn: AsyncConnection, asset_id: int) -> str | None:
+    """`place_beyond` for a stored asset (a group by what was drawn or its area), in PostGIS;
+    None too when no district is loaded."""
+    row = (await conn.execute(_ASSET_AGAINST_DISTRICT, {"asset_id": asset_id})).first()
+    return None if row is None else _beyond(row.inside, row.touches)
+
+
+async def district_geometry(conn: AsyncConnection) -> bytes | None:
+    """WKB of the current district (Kirklees), or None before the geography is loaded."""
+    return (
+        await conn.execute(
+            text(
+                "SELECT ST_AsBinary(a.geom) FROM area a JOIN layer l ON l.id = a.layer_id "
+                "WHERE l.name = 'district' AND l.is_current LIMIT 1"
+            )
+        )
+    ).scalar()
+
+
 async def postcode_points(
     conn: AsyncConnection, postcodes: list[str]
 ) -> dict[str, tuple[float, float]]:
@@ -302,3 +352,13 @@ async def layer_extent(conn: AsyncConnection, layer: LayerRef) -> list[float] | 
         )
     ).one()
     return None if row[0] is None else [round(float(v), 6) for v in row]
+
+
+async def area_names(conn: AsyncConnection, layer_name: str) -> list[tuple[str, str]]:
+    """(code, name) of every area of a layer's current vintage, by name (for choosing one)."""
+    layer = await resolve_layer(conn, layer_name, None)
+    rows = await conn.execute(
+        text("SELECT code, name FROM area WHERE layer_id = :layer ORDER BY name"),
+        {"layer": layer.id},
+    )
+    return [(row.code, row.name) for row in rows]

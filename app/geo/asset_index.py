@@ -43,6 +43,7 @@ from app.geo.hours import (
     state_for,
 )
 from app.geo.nearest import located_json
+from app.geo.needs import NEEDS_COLUMNS, NeedsArrays, NeedsFilter
 from app.principal import Principal
 from app.responses import dumps
 from app.visibility import can_see_each, present
@@ -66,7 +67,7 @@ _LEAN_SQL = f"""
            CASE WHEN a.service_area IS NULL THEN ST_Y(a.place_bng) END AS y,
            CASE WHEN a.service_area IS NOT NULL THEN ST_AsBinary(a.place_bng) END AS area,
            CAST({RULES_JSON} AS text) AS rules, CAST({EXCEPTIONS_JSON} AS text) AS exceptions,
-           a.status, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat{{after}}
+           a.status, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat, {NEEDS_COLUMNS}{{after}}
     FROM asset a
     WHERE a.status = ANY(CAST(:statuses AS text[])){{which}}
     ORDER BY a.name, a.id  -- the lists' order, in the database's collation
@@ -87,7 +88,8 @@ LOOSE_MAX = 500  # assets changed one by one (measured one by one) past which it
 
 # _LEAN's columns (rows name their own; these serve an empty register)
 _LEAN_COLUMNS = ("id", "category", "visibility", "org", "x", "y", "area", "rules", "exceptions",
-                 "status", "lon", "lat")  # fmt: skip
+                 "status", "lon", "lat", "languages", "accessibility", "min_age", "max_age",
+                 "cost", "referral")  # fmt: skip
 _COUNT = text("SELECT count(*) FROM asset WHERE status = ANY(CAST(:statuses AS text[]))")
 
 Near = tuple[int, float, OpeningState]  # an asset's id, distance (m) and opening state
@@ -114,13 +116,17 @@ class _Assets:
     tiers: np.ndarray  # index into TIERS
     orgs: np.ndarray
     hours: np.ndarray  # index into Snapshot.hours
-    FIELDS = ("ids", "tiers", "orgs", "hours")
+    needs: NeedsArrays  # languages, accessibility, ages, cost, referral (app.geo.needs)
+    FIELDS = ("ids", "tiers", "orgs", "hours", *NeedsArrays.ARRAYS)
 
-    @staticmethod
-    def of(columns: Iterable[np.ndarray]) -> _Assets:
-        """From its columns, in FIELDS' order."""
-        ids, tiers, orgs, hours = columns
-        return _Assets(ids, tiers, orgs, hours)
+    def columns(self) -> list[np.ndarray]:
+        """Its arrays, in FIELDS' order."""
+        return [self.ids, self.tiers, self.orgs, self.hours, *self.needs.arrays()]
+
+    def of(self, columns: Iterable[np.ndarray]) -> _Assets:
+        """From columns in FIELDS' order, the needs numbered as in this one."""
+        ids, tiers, orgs, hours, *needs = columns
+        return _Assets(ids, tiers, orgs, hours, self.needs.with_arrays(needs))
 
     # by view (tiers seen, own organisation): as an array, and as bytes
     _visible: dict[tuple[tuple[str, ...], int], np.ndarray] = field(default_factory=dict)
@@ -146,8 +152,11 @@ class _Assets:
             self._visible[key] = can_see_each(principal, self.tiers, self.orgs, TIERS)
         return self._visible[key]
 
-    def visible_bytes(self, principal: Principal) -> bytes:
-        """`visible` as bytes (1: may see), for looking up one at a time from Python."""
+    def visible_bytes(self, principal: Principal, needs: NeedsFilter | None = None) -> bytes:
+        """`visible` as bytes (1: may see), for looking up one at a time from Python; with
+        `needs`, only those that meet them too (worked out each time)."""
+        if needs:
+            return (self.visible(principal) & self.needs.match(needs)).tobytes()
         key = _view(principal)
         if key not in self._visible_bytes:
             self._visible_bytes[key] = self.visible(principal).tobytes()
@@ -176,7 +185,7 @@ class _Listing:
         if not len(at):
             return self
         return _Listing(
-            assets=_Assets.of(np.delete(getattr(self.assets, f), at) for f in _Assets.FIELDS),
+            assets=self.assets.of(np.delete(c, at) for c in self.assets.columns()),
             **{f: np.delete(getattr(self, f), at) for f in self.COLUMNS},
         )
 
@@ -192,8 +201,8 @@ class _Listing:
                 return None  # type: ignore[return-value]
             at = int(found[0]) + 1
         if at < len(ids) and ids[at] == values["ids"]:  # where it was: change it in place
-            for f in _Assets.FIELDS:
-                getattr(self.assets, f)[at] = values[f]
+            for f, c in zip(_Assets.FIELDS, self.assets.columns(), strict=True):
+                c[at] = values[f]
             for f in self.COLUMNS:
                 getattr(self, f)[at] = values[f]
             self.assets.forget()
@@ -202,8 +211,9 @@ class _Listing:
         if after is not None:
             at = int(np.flatnonzero(listing.assets.ids == after)[0]) + 1
         return _Listing(
-            assets=_Assets.of(
-                np.insert(getattr(listing.assets, f), at, values[f]) for f in _Assets.FIELDS
+            assets=listing.assets.of(
+                np.insert(c, at, values[f])
+                for f, c in zip(_Assets.FIELDS, listing.assets.columns(), strict=True)
             ),
             **{f: np.insert(getattr(listing, f), at, values[f]) for f in self.COLUMNS},
         )
@@ -211,13 +221,15 @@ class _Listing:
     def page(
         self, principal: Principal, codes: Sequence[int] | None, statuses: Sequence[int],
         bbox: tuple[float, float, float, float] | None, limit: int, offset: int,
-        open_hours: np.ndarray | None = None,
+        open_hours: np.ndarray | None = None, needs: NeedsFilter | None = None,
     ) -> tuple[list[int], int]:  # fmt: skip
         """The ids of a page of those this principal may see that match, and how many match
         (`open_hours`: whether each set of hours is open at the time asked)."""
         match = self.assets.visible(principal)
         if open_hours is not None:
             match = match & open_hours[self.assets.hours]
+        if needs:
+            match = match & self.assets.needs.match(needs)
         if codes is not None:
             match = match & np.isin(self.categories, codes)
         if len(statuses) < len(DEFAULT_STATUSES):
@@ -263,10 +275,13 @@ class Snapshot:
     ) -> tuple[list[int], int] | None:  # fmt: skip
         """A page of the asset list (app.geo.assets.list_assets' order and count; with
         `open_at`, list_open_assets') for the filters the index holds: categories, statuses
-        among the default ones, a bbox. None for any other filter: ask the database."""
-        other = replace(filters, categories=None, statuses=None, bbox=None)
+        among the default ones, a bbox, needs (when it can apply them exactly). None for any
+        other filter (licences, changed_after, q, …): ask the database."""
+        other = replace(filters, categories=None, statuses=None, bbox=None, needs=None)
         statuses = filters.statuses or DEFAULT_STATUSES
         if other != AssetFilter() or not set(statuses) <= set(DEFAULT_STATUSES):
+            return None
+        if not self.answers(filters.needs):
             return None
         codes = None
         if filters.categories:
@@ -279,18 +294,22 @@ class Snapshot:
                 (states[i].open_now for i in range(len(self.hours))), bool, len(self.hours)
             )
         return self.listing.page(
-            principal, codes, status_codes, filters.bbox, limit, offset, open_hours
+            principal, codes, status_codes, filters.bbox, limit, offset, open_hours, filters.needs
         )
+
+    def answers(self, needs: NeedsFilter | None) -> bool:
+        """Whether the index can apply these needs exactly (else: ask the database)."""
+        return not needs or self.listing.assets.needs.exact
 
     def nearest(
         self, needs: Sequence[str], principal: Principal, x: float, y: float, at: datetime,
-        batch: int = FIRST_BATCH,
+        wanted: NeedsFilter | None = None, batch: int = FIRST_BATCH,
     ) -> dict[str, Iterator[Near]]:  # fmt: skip
         """For each category, its assets this principal may see, nearest first, as (id,
         distance in metres, opening state at `at`); a group's distance is to its area (0 inside
-        it). One query of the tree starts every category's walk; each walk goes on only as far
-        as it is taken (in Python: for the few dozen a call looks at, NumPy's cost per
-        operation was more than the work)."""
+        it), meeting the `wanted` needs. One query of the tree starts every category's walk;
+        each walk goes on only as far as it is taken (in Python: for the few dozen a call
+        looks at, NumPy's cost per operation was more than the work)."""
         known = [need for need in needs if need in self.codes]
         first: dict[str, tuple[list[float], list[int]]] = {}
         if self.tree is not None and known:
@@ -301,7 +320,7 @@ class Snapshot:
                 distances.reshape(-1, k).tolist(), order.reshape(-1, k).tolist(), strict=True
             )
             first = dict(zip(known, each, strict=True))
-        visible = self.points.visible_bytes(principal)
+        visible = self.points.visible_bytes(principal, wanted)
         states = self._states_at(at)
         walks: dict[str, Iterator[Near]] = {}
         for need in needs:
@@ -310,7 +329,7 @@ class Snapshot:
                 if need in first
                 else iter(())
             )
-            groups = self._groups(need, principal, states, x, y)
+            groups = self._groups(need, principal, states, x, y, wanted)
             walks[need] = heapq.merge(points, groups, key=_distance) if groups else points
         return walks
 
@@ -341,6 +360,10 @@ class Snapshot:
                 "lon": np.nan if row.lon is None else row.lon,
                 "lat": np.nan if row.lat is None else row.lat,
             }  # fmt: skip
+            needs = self.points.needs.encode(row)
+            if needs is None:
+                return False
+            values.update(needs)
             listing = self.listing.put(row.after, values)
             if listing is None:
                 return False
@@ -368,10 +391,13 @@ class Snapshot:
     def _measure_alone(self, category: str, values: dict[str, Any], shape: Any) -> None:
         """Add an asset to its category's ones measured one by one (groups, and points changed
         since the tree was built)."""
-        empty = _Assets.of(np.array([], dtype=np.int64) for _ in _Assets.FIELDS)
+        empty = self.points.of(c[:0] for c in self.points.columns())
         groups, shapes = self.areas.get(category, (empty, np.array([], dtype=object)))
         self.areas[category] = (
-            _Assets.of(np.append(getattr(groups, f), values[f]) for f in _Assets.FIELDS),
+            groups.of(
+                np.append(c, np.array([values[f]], dtype=c.dtype))
+                for f, c in zip(_Assets.FIELDS, groups.columns(), strict=True)
+            ),
             np.append(shapes, np.array([shape], dtype=object)),
         )
 
@@ -415,14 +441,16 @@ class Snapshot:
             distances, order = more[0].reshape(-1).tolist(), more[1].reshape(-1).tolist()
 
     def _groups(
-        self, need: str, principal: Principal, states: _States, x: float, y: float
-    ) -> list[Near]:
-        """The category's groups this principal may see, by distance to their areas (0 inside),
-        nearest first."""
+        self, need: str, principal: Principal, states: _States, x: float, y: float,
+        wanted: NeedsFilter | None = None,
+    ) -> list[Near]:  # fmt: skip
+        """The category's groups this principal may see (meeting the `wanted` needs), by
+        distance to their areas (0 inside), nearest first."""
         if need not in self.areas:
             return []
         groups, shapes = self.areas[need]
-        visible = np.flatnonzero(groups.visible(principal))
+        seen = groups.visible(principal)
+        visible = np.flatnonzero(seen & groups.needs.match(wanted) if wanted else seen)
         distances = shapely.distance(shapes[visible], shapely.Point(x, y))
         order = np.argsort(distances, kind="stable")
         chosen = visible[order]
@@ -495,13 +523,14 @@ class Snapshot:
 
     def nearest_of(
         self, categories: Sequence[str] | None, principal: Principal, x: float, y: float,
-        at: datetime, wanted: int,
+        at: datetime, limit: int, wanted: NeedsFilter | None = None,
     ) -> Iterator[Near]:  # fmt: skip
-        """The assets of these categories (every one when None) this principal may see,
-        nearest first: each category's walk (`nearest`), merged; each walk asks the tree
-        first for about as many as are `wanted` (it asks for more when they are taken)."""
-        batch = min(FIRST_BATCH, max(wanted, 8))
-        walks = self.nearest(list(categories or self.codes), principal, x, y, at, batch)
+        """The assets of these categories (every one when None) this principal may see and
+        meeting the `wanted` needs, nearest first: each category's walk (`nearest`), merged;
+        each walk asks the tree first for about `limit` (it asks for more when they are
+        taken)."""
+        batch = min(FIRST_BATCH, max(limit, 8))
+        walks = self.nearest(list(categories or self.codes), principal, x, y, at, wanted, batch)
         return heapq.merge(*walks.values(), key=_distance)
 
 
@@ -542,12 +571,19 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
         tiers=_numbered(column["visibility"], {tier: i for i, tier in enumerate(TIERS)}),
         orgs=np.array(column["org"], dtype=np.int64),
         hours=_numbered(list(zip(column["rules"], column["exceptions"], strict=True)), said),
+        needs=NeedsArrays.of(column),
     )
     category = _numbered(column["category"], codes)
     is_area = np.fromiter((a is not None for a in column["area"]), bool, len(rows))
 
     def some(which: np.ndarray) -> _Assets:
-        return _Assets(*(getattr(everyone, f)[which] for f in ("ids", "tiers", "orgs", "hours")))
+        return _Assets(
+            everyone.ids[which],
+            everyone.tiers[which],
+            everyone.orgs[which],
+            everyone.hours[which],
+            everyone.needs.take(which),
+        )
 
     x, y = _floats(column["x"]), _floats(column["y"])
     point = _near_each_other(np.flatnonzero(~is_area), category, x, y)

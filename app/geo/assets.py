@@ -12,6 +12,7 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.geo.hours import london, state_of
+from app.geo.needs import NeedsFilter
 from app.principal import Principal
 from app.visibility import scope
 
@@ -26,6 +27,12 @@ EXCEPTIONS_JSON = """(SELECT coalesce(json_agg(json_build_object(
                 'note', e.note) ORDER BY e.starts_on), '[]')
         FROM opening_exception e WHERE e.asset_id = a.id)"""
 
+SOURCES_JSON = """(SELECT coalesce(json_agg(json_build_object(
+                'source', l.source, 'ref', l.ref, 'licence', s.licence,
+                'seen_at', to_char(l.seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+                ORDER BY l.match_rule IS NOT NULL, l.seen_at, l.id), '[]')
+        FROM asset_source l LEFT JOIN source s ON s.code = l.source WHERE l.asset_id = a.id)"""
+
 # Everything app.visibility.present needs; `a` is the asset.
 ASSET_COLUMNS = f"""
     a.id, a.name, a.category, c.label AS category_label, a.description, a.organisation_id,
@@ -33,10 +40,15 @@ ASSET_COLUMNS = f"""
     ST_Y(a.geom) AS lat, ST_X(a.geom) AS lon, a.location_approximate, a.service_area_code,
     CASE WHEN a.service_area IS NULL THEN NULL ELSE ST_AsGeoJSON(a.service_area, 6) END
         AS service_area,
+    CASE WHEN a.drawn_area IS NULL THEN NULL ELSE ST_AsGeoJSON(a.drawn_area, 6) END
+        AS drawn_area,
     a.phone, a.phone_visibility, a.email, a.email_visibility, a.website, a.website_visibility,
-    a.referral, a.referral_visibility, a.eligibility, a.languages, a.accessibility, a.hours_note,
-    a.status, a.visibility, a.last_verified, a.source, a.source_ref, a.synthetic, a.version,
-    a.created_at, a.updated_at, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions
+    a.referral_route, a.referral_route_visibility, a.eligibility, a.languages, a.accessibility,
+    a.accessibility_note, a.min_age, a.max_age, a.cost, a.referral, a.hours_note,
+    a.status, a.visibility, a.last_verified, a.verified_by, a.verified_how, a.source,
+    a.source_ref, a.synthetic, a.version, a.accepts_referrals,
+    a.created_at, a.updated_at, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions,
+    {SOURCES_JSON} AS sources
 """
 ASSET_FROM = """
     FROM asset a
@@ -127,6 +139,9 @@ class AssetFilter:
     stale: bool | None = None
     ids: Sequence[int] | None = None
     hours: HoursFilter | None = None
+    licences: Sequence[str] | None = None  # every source's licence among these (or `commercial`)
+    changed_after: datetime | None = None  # committed after (the change feed's clock)
+    needs: NeedsFilter | None = None  # languages, accessibility, age, cost, referral
     extra: dict[str, Any] = field(default_factory=dict)
 
     def where(self, principal: Principal) -> tuple[str, dict[str, Any]]:
@@ -167,6 +182,22 @@ class AssetFilter:
             clause, hours_params = self.hours.clause()
             clauses.append(clause)
             params.update(hours_params)
+        if self.changed_after is not None:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM asset_change c WHERE c.asset_id = a.id "
+                "AND c.at > :changed_after)"
+            )
+            params["changed_after"] = self.changed_after
+        if self.licences:
+            from app.register.sources import licence_clause
+
+            clause, licence_params = licence_clause(self.licences)
+            clauses.append(clause)
+            params.update(licence_params)
+        if self.needs:
+            clause, needs_params = self.needs.clause()
+            clauses.append(clause)
+            params.update(needs_params)
         return " AND ".join(clauses), params
 
 

@@ -110,9 +110,16 @@ def items_from_csv(body: str, limit: int) -> list[dict[str, str]]:
             f"(it has {', '.join(sorted(columns)) or 'none'}).",
             code="invalid_csv",
         )
-    rows = [
-        {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader
-    ]
+    rows = []
+    for row in reader:
+        if None in row:  # csv.DictReader's key for the cells past the header's last column
+            raise InvalidInput(
+                f"CSV line {reader.line_num} has {len(reader.fieldnames or ()) + len(row[None])} "
+                f"cells but the header has {len(reader.fieldnames or ())}; quote a value that "
+                'holds a comma ("Smith, J").',
+                code="invalid_csv",
+            )
+        rows.append({(k or "").strip().lower(): (v or "").strip() for k, v in row.items()})
     check_size(len(rows), limit)
     return rows
 

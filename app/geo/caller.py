@@ -6,15 +6,17 @@ answers (app.geo.reads): the worker's snapshot when it is current, else PostGIS.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from app.geo.hours import OpeningState
 from app.geo.nearest import MAX_SCANNED
+from app.geo.needs import NeedsFilter
 from app.geo.reads.base import Listed, Presented, Reads, present_items
 from app.principal import Principal
+from app.visibility import is_stale
 
 OPEN_WANTED = 3
 UNKNOWN_WANTED = 3
@@ -104,7 +106,34 @@ async def support_for_needs(
     northing: float,
     needs: Sequence[str],
     moment: Moment,
+    wanted: NeedsFilter | None = None,
 ) -> Support:
-    """Each need's listed assets as this principal may see them, with how each is listed."""
-    chosen = await reads.support(principal, easting, northing, needs, moment.at)
-    return Support(chosen, reads, principal, moment)
+    """Each need's listed assets as this principal may see them (meeting the `wanted` needs:
+    languages, accessibility, age, cost, referral), with how each is listed; within each way of
+    being listed, entries checked recently before stale ones (`checked_first`)."""
+    chosen = await reads.support(principal, easting, northing, needs, moment.at, wanted)
+    ordered = {
+        need: checked_first(listed, lambda row: row["last_verified"], moment)
+        for need, listed in chosen.items()
+    }
+    return Support(ordered, reads, principal, moment)
+
+
+STALE_EXTRA_M = 500  # a stale entry is listed as if this much further away
+
+
+def checked_first(
+    listed: Sequence[tuple[T, float, OpeningState, str | None]],
+    last_verified: Callable[[T], date | None],
+    moment: Moment,
+) -> list[tuple[T, float, OpeningState, str | None]]:
+    """Within each way of being listed (open, opens next, hours unknown), entries checked within
+    the stale period come before stale ones at a similar distance: a stale entry is ordered as
+    if STALE_EXTRA_M further away (it is still listed, labelled by its freshness)."""
+    groups = {"open": 0, "opens_next": 1, "hours_unknown": 2}
+
+    def key(item: tuple[T, float, OpeningState, str | None]) -> tuple[int, float]:
+        stale = is_stale(last_verified(item[0]), moment.today, moment.stale_after_days)
+        return groups.get(item[3] or "", 3), item[1] + (STALE_EXTRA_M if stale else 0)
+
+    return sorted(listed, key=key)

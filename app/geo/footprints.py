@@ -35,6 +35,8 @@ def assign_lsoas(
     conn: Connection, lsoa_layer_id: int, practices: Sequence[Practice]
 ) -> list[Assignment]:
     """Each LSOA's nearest practice (KNN in British National Grid from its point on surface)."""
+    # one load builds each vintage's footprints in turn, in one transaction
+    conn.execute(text("DROP TABLE IF EXISTS footprint_practice"))
     conn.execute(
         text(
             "CREATE TEMP TABLE footprint_practice (code text, pcn_code text, geom geometry) "
@@ -90,7 +92,10 @@ def build_footprints(
 ) -> None:
     """Dissolve the assigned LSOAs by PCN into areas of `layer_id` that tile the district."""
     conn.execute(
-        text("CREATE TEMP TABLE footprint (code text PRIMARY KEY, geom geometry) ON COMMIT DROP")
+        text(
+            "DROP TABLE IF EXISTS footprint; "
+            "CREATE TEMP TABLE footprint (code text PRIMARY KEY, geom geometry) ON COMMIT DROP"
+        )
     )
     conn.execute(
         text(

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.geo.areas import UnknownVintage
 from app.geo.boundary_index import Areas, BoundaryIndex, Snapshot, within_district_only
 from app.geo.lookup import lookup_point_sql
-from app.geo.postcodes import PostcodePlace, find_postcode, unknown_postcode
+from app.geo.partial_postcodes import PartialPostcode, find_partial
+from app.geo.postcodes import PostcodePlace, find_postcode, normalise_postcode, unknown_postcode
 from app.geo.projection import from_bng, to_bng
 
 
@@ -27,10 +28,30 @@ class Place:
     easting: float
     northing: float
     postcode: PostcodePlace | None = None
+    partial: PartialPostcode | None = None  # an outward code or sector: its centre
+
+    @property
+    def precision(self) -> str:
+        """How exactly the place was given: postcode, sector, outcode or point."""
+        if self.postcode is not None:
+            return "postcode"
+        return self.partial.precision if self.partial is not None else "point"
+
+    @property
+    def label(self) -> str | None:
+        """The postcode, outward code or sector given, if any."""
+        if self.postcode is not None:
+            return self.postcode.postcode
+        return self.partial.text if self.partial is not None else None
 
     @classmethod
     def at(cls, lat: float, lon: float) -> Place:
         return cls(lat, lon, *to_bng(lat, lon))
+
+    @classmethod
+    def of_partial(cls, partial: PartialPostcode) -> Place:
+        lat, lon = from_bng(partial.easting, partial.northing)
+        return cls(lat, lon, partial.easting, partial.northing, partial=partial)
 
     @classmethod
     def at_grid(cls, easting: float, northing: float) -> Place:
@@ -43,10 +64,12 @@ class Place:
 
     def describe(self) -> dict[str, Any]:
         """The postcode and coordinates used, as every answer about a place reports them."""
+        note = self.postcode.note if self.postcode else None
         return {
-            "postcode": self.postcode.postcode if self.postcode else None,
+            "postcode": self.label,
             "postcode_status": self.postcode.status if self.postcode else None,
-            "note": self.postcode.note if self.postcode else None,
+            "precision": self.precision,
+            "note": self.partial.note if self.partial else note,
             "lat": self.lat,
             "lon": self.lon,
             "easting": self.easting,
@@ -68,6 +91,14 @@ class Geography:
         async with self.engine.connect() as conn:
             return Place.of_postcode(await find_postcode(conn, postcode))
 
+    async def place_of_postcode(self, raw: str) -> Place:
+        """A full postcode's place, or an outward code's or sector's centre (HD9, HD9 3)."""
+        postcode = normalise_postcode(raw)
+        if postcode is not None:
+            return await self.postcode(postcode)
+        async with self.engine.connect() as conn:
+            return Place.of_partial(await find_partial(conn, raw))
+
     async def postcode_book(self) -> dict[str, PostcodePlace]:
         """Every postcode's place, for bulk geocoding (from the in-memory index)."""
         return (await self._snapshot()).postcodes
@@ -87,6 +118,8 @@ class Geography:
 
     async def areas_at(self, place: Place, vintage: str | None = None) -> Areas:
         self.check_vintage(vintage)
+        if place.partial is not None:
+            return await self._areas_holding(place.partial, vintage)
         snapshot = self.index.snapshot
         if snapshot is not None:
             if place.postcode is not None and vintage is None:
@@ -104,3 +137,14 @@ class Geography:
     ) -> dict[str, list[dict[str, Any] | None]]:
         self.check_vintage(vintage)
         return (await self._snapshot()).lookup_many(lats, lons, vintage)
+
+    async def _areas_holding(self, partial: PartialPostcode, vintage: str | None) -> Areas:
+        """Per layer, the one area every live postcode of an outward code or sector lies in;
+        None where they lie in more than one (or any lies outside Kirklees)."""
+        lats, lons = np.array(partial.lats, dtype=float), np.array(partial.lons, dtype=float)
+        by_layer = await self.areas_of_points(lats, lons, vintage)
+        found: dict[str, Any] = {}
+        for layer, areas in by_layer.items():
+            codes = {area["code"] if area else None for area in areas}
+            found[layer] = areas[0] if len(codes) == 1 and None not in codes else None
+        return within_district_only(found)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.geo.assets import ASSET_COLUMNS, ASSET_FROM, AssetFilter, may_be_open
 from app.geo.hours import OpeningState, state_of
+from app.geo.needs import NeedsFilter
 from app.principal import Principal
 from app.visibility import present
 
@@ -142,10 +143,18 @@ PER_NEED_SQL = """
     SELECT need.category AS need, x.*
     FROM unnest(CAST(:needs AS text[])) AS need(category)
     CROSS JOIN LATERAL (
-        (SELECT false AS open_search, {columns}, ST_Distance(a.place_bng, {point}) AS distance_m
-         {source}
-         WHERE a.category = need.category AND {where}
-         ORDER BY a.place_bng <-> {point}
+        -- the nearest by the index, twice as many as wanted, then ties (groups in one area,
+        -- all 0 m away) by name as the asset index orders them
+        (SELECT false AS open_search, {columns}, near.distance_m
+         FROM (SELECT a.id, ST_Distance(a.place_bng, {point}) AS distance_m
+               FROM asset a
+               WHERE a.category = need.category AND {where}
+               ORDER BY a.place_bng <-> {point}
+               LIMIT 2 * :per_need) near
+         JOIN asset a ON a.id = near.id
+         JOIN category c ON c.code = a.category
+         LEFT JOIN organisation o ON o.id = a.organisation_id
+         ORDER BY near.distance_m, a.name, a.id
          LIMIT :per_need)
         UNION ALL
         -- among the category's nearest :open_scan (walked in index order, never sorted whole),
@@ -160,7 +169,7 @@ PER_NEED_SQL = """
          JOIN category c ON c.code = a.category
          LEFT JOIN organisation o ON o.id = a.organisation_id
          WHERE {open_where} AND near.distance_m <= :open_within_m
-         ORDER BY near.distance_m
+         ORDER BY near.distance_m, a.name, a.id
          LIMIT :open_per_need)
     ) x
 """
@@ -184,10 +193,11 @@ async def nearest_per_need(
     at: datetime,
     open_per_need: int = 0,
     open_within_m: float = 0,
+    wanted: NeedsFilter | None = None,
 ) -> dict[str, NeedFound]:
     """For each category, the `per_need` nearest assets with their opening state at `at`, and
     (with `open_per_need`) the nearest that are open at `at` within `open_within_m` metres."""
-    where, params = AssetFilter().where(principal)
+    where, params = AssetFilter(needs=wanted).where(principal)
     open_where, open_params = may_be_open(at) if open_per_need else ("false", {})
     sql = text(
         PER_NEED_SQL.format(

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.errors import InvalidInput, NotFound
+from app.i18n import N_
 
 # Outward code (area letters, district digit, optional digit/letter), then inward code (digit and
 # two letters, never C, I, K, M, O or V). GIR 0AA is the one historic exception.
@@ -73,9 +74,12 @@ def require_postcode(raw: str) -> str:
 
 def unknown_postcode(postcode: str) -> UnknownPostcode:
     return UnknownPostcode(
-        f"Postcode {postcode} is well formed but not in this service's postcode files "
-        "(Code-Point Open 2025 and the ONS Postcode Directory for HD, WF and Kirklees' BD and HX "
-        "areas); check it, or look up by latitude and longitude instead."
+        N_(
+            "Postcode %(postcode)s is well formed but not in this service's postcode files "
+            "(Code-Point Open 2025 and the ONS Postcode Directory for HD, WF and Kirklees' BD and "
+            "HX areas); check it, or look up by latitude and longitude instead."
+        ),
+        params={"postcode": postcode},
     )
 
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from app.attribution import ATTRIBUTION
+from app.needs import ACCESSIBILITY, COSTS, language_name
+from app.register.sources import FULL_ATTRIBUTION
 
 # Fixed forever: every published id is derived from it.
 NAMESPACE = uuid.UUID("5b0d6a3e-6f1c-4f3a-9d0e-6b6972b1e5a1")
@@ -101,11 +103,17 @@ def api_info(base: str) -> dict[str, Any]:
         "version": HSDS_VERSION,
         "profile": PROFILE_URL,
         "openapi_url": f"{base}/openapi.json",
-        "attribution": ATTRIBUTION,
+        "attribution": FULL_ATTRIBUTION,
     }
 
 
-def page(contents: list[dict[str, Any]], total: int, number: int, per_page: int) -> dict[str, Any]:
+def page(
+    contents: list[dict[str, Any]],
+    total: int,
+    number: int,
+    per_page: int,
+    attribution: str = ATTRIBUTION,
+) -> dict[str, Any]:
     """The standard's Page object: `size` is how many this page holds."""
     total_pages = math.ceil(total / per_page)
     return {
@@ -117,7 +125,7 @@ def page(contents: list[dict[str, Any]], total: int, number: int, per_page: int)
         "last_page": number >= total_pages,
         "empty": not contents,
         "contents": contents,
-        "attribution": ATTRIBUTION,
+        "attribution": attribution,
     }
 
 
@@ -143,6 +151,8 @@ def service_core(item: Mapping[str, Any]) -> dict[str, Any]:
             "url": item["website"],
             "email": item["email"],
             "status": STATUS.get(item["status"], "inactive"),
+            "minimum_age": item["min_age"],
+            "maximum_age": item["max_age"],
             "assured_date": item["last_verified"],
             "last_modified": item["updated_at"],
             "organization": org,
@@ -208,15 +218,31 @@ def location(item: Mapping[str, Any], full: bool) -> dict[str, Any]:
         found["description"] = "An approximate point in the area served; not an address."
     if full:
         found["addresses"] = _address(item, location_id)
-        if item["accessibility"]:
-            found["accessibility"] = [
-                {
-                    "id": named_id("accessibility", location_id),
-                    "location_id": location_id,
-                    "description": item["accessibility"],
-                }
-            ]
+        found["accessibility"] = accessibility(item, location_id)
     return _compact(found)
+
+
+def accessibility(item: Mapping[str, Any], location_id: str) -> list[dict[str, Any]]:
+    """One entry per feature (its label as the description, its code as the details), and the
+    note in words as one more."""
+    entries = [
+        {
+            "id": named_id("accessibility", location_id, code),
+            "location_id": location_id,
+            "description": ACCESSIBILITY.get(code, code),
+            "details": code,
+        }
+        for code in item["accessibility"]
+    ]
+    if item["accessibility_note"]:
+        entries.append(
+            {
+                "id": named_id("accessibility", location_id),
+                "location_id": location_id,
+                "description": item["accessibility_note"],
+            }
+        )
+    return entries
 
 
 def _service_areas(item: Mapping[str, Any], service_id: str) -> list[dict[str, Any]]:
@@ -257,13 +283,23 @@ def service_full(
     sid = service["id"]
     extra: dict[str, Any] = {
         "eligibility_description": item["eligibility"],
-        "application_process": item["referral"],
+        "application_process": item["referral_route"],
         "schedules": schedules(item, sid),
         "service_areas": _service_areas(item, sid),
         "languages": [
-            {"id": named_id("language", sid, name), "service_id": sid, "name": name}
-            for name in item["languages"]
+            {
+                "id": named_id("language", sid, code),
+                "service_id": sid,
+                "name": language_name(code),
+                "code": code,
+            }
+            for code in item["languages"]
         ],
+        "cost_options": [
+            {"id": named_id("cost_option", sid), "service_id": sid, "option": COSTS[item["cost"]]}
+        ]
+        if item["cost"]
+        else [],
         "phones": [{"id": named_id("phone", sid), "number": item["phone"]}]
         if item["phone"]
         else [],

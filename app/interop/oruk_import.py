@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.interop.oruk import BANK_HOLIDAYS, BYDAY, DAYS
+from app.needs import ACCESSIBILITY, cost_in, features_of, referral_in
 from app.register.files import Row
 
 STATUS = {
@@ -38,8 +39,12 @@ FIELDS = {
     "opening_hours": "schedules",
     "phone": "phones[0].number",
     "languages": "languages",
+    "accessibility_note": f"{LOCATION}.accessibility",
     "eligibility": "eligibility_description",
-    "referral": "application_process",
+    "referral_route": "application_process",
+    "cost": "cost_options[0].option",
+    "min_age": "minimum_age",
+    "max_age": "maximum_age",
     "last_verified": "assured_date",
 }
 _AREA = re.compile(r"^(ward|hub|neighbourhood|lsoa|district):\S+$")
@@ -111,9 +116,14 @@ def _place(service: Mapping[str, Any]) -> dict[str, Any]:
             break
     address = _first(location.get("addresses"))
     area = _first(service.get("service_areas"))
-    values: dict[str, Any] = {
-        "accessibility": _first(location.get("accessibility")).get("description"),
-    }
+    described = [
+        # ours carry the feature's code in `details`; others' words are the description
+        str(entry.get("details") if entry.get("details") in ACCESSIBILITY else
+            " ".join(str(entry.get(k) or "") for k in ("description", "details"))).strip()
+        for entry in _list(location.get("accessibility")) if isinstance(entry, dict)
+    ]  # fmt: skip
+    features, words = features_of([d for d in described if d])
+    values: dict[str, Any] = {"accessibility": features, "accessibility_note": "; ".join(words)}
     if area and not address:
         name, extent = area.get("name"), area.get("extent")
         if isinstance(name, str) and _AREA.match(name):
@@ -160,8 +170,16 @@ def service_values(service: Mapping[str, Any]) -> dict[str, Any]:
         "phone": _phone(service),
         "status": STATUS.get(str(service.get("status", "")).lower(), service.get("status")),
         "eligibility": service.get("eligibility_description"),
-        "referral": service.get("application_process"),
-        "languages": [lang["name"] for lang in _list(service.get("languages")) if lang.get("name")],
+        "referral_route": service.get("application_process"),
+        "referral": referral_in(service.get("application_process")),
+        "cost": cost_in(_first(service.get("cost_options")).get("option")),
+        "min_age": service.get("minimum_age"),
+        "max_age": service.get("maximum_age"),
+        "languages": [
+            lang.get("code") or lang.get("name")
+            for lang in _list(service.get("languages"))
+            if lang.get("code") or lang.get("name")
+        ],
         "opening_hours": opening_hours(service.get("schedules")),
         "last_verified": verified,
         **_place(service),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -14,18 +14,26 @@ from fastapi import Depends, Query, Request
 from app.dependencies import TaxonomyDep
 from app.errors import BadRequest, InvalidInput
 from app.geo.assets import AssetFilter, HoursFilter
+from app.geo.needs import NeedsFilter
 from app.interop import oruk
 
 PAGING = ("page", "per_page")
 FILTERS = (
     "search", "taxonomy_term_id", "taxonomy_id", "minimum_age", "maximum_age", "start_time",
-    "end_time", "day",
+    "end_time", "day", "modified_after",
 )  # fmt: skip
 DAY_NAMES = {short: i for i, short in enumerate(oruk.BYDAY)} | {
     name.upper(): i for i, name in enumerate(oruk.DAYS)
 }
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 
+ModifiedAfter = Annotated[
+    datetime | None,
+    Query(
+        description="Only services changed after this time (ISO 8601 with a zone), on the "
+        "same clock as GET /api/changes (`at`: when the change was committed)"
+    ),
+]
 PageParam = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1")]
 PerPageParam = Annotated[int, Query(ge=1, le=1000, description="Items per page (at most 1000)")]
 Search = Annotated[
@@ -144,6 +152,7 @@ async def service_filter(
     start_time: TimeParam = None,
     end_time: TimeParam = None,
     day: DayParam = None,
+    modified_after: ModifiedAfter = None,
 ) -> AssetFilter:
     """The standard's service filters as an asset filter (public statuses by default)."""
     if taxonomy_id is not None and taxonomy_id.strip() != oruk.TAXONOMY_ID:
@@ -159,10 +168,18 @@ async def service_filter(
     hours = None
     if (weekday, opens_from, closes_by) != (None, None, None):
         hours = HoursFilter(weekday, opens_from, closes_by)
+    ages = None
+    if minimum_age is not None or maximum_age is not None:
+        # services for people of these ages: each bound alone is one age
+        youngest = minimum_age if minimum_age is not None else maximum_age
+        oldest = maximum_age if maximum_age is not None else minimum_age
+        ages = NeedsFilter(age_from=youngest, age_to=oldest)
     return AssetFilter(
         categories=await _category(taxonomy, taxonomy_term_id),
         q=(search.strip() or None) if search else None,
         hours=hours,
+        changed_after=modified_after,
+        needs=ages,
     )
 
 

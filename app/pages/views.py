@@ -8,29 +8,47 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.dependencies import NeedsQuery, needs_of_query
 from app.errors import AppError
-from app.geo.areas import find_area, resolve_layer
+from app.geo.areas import AreaRef, find_area, resolve_layer
 from app.geo.assets import AssetFilter
 from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.geography import Geography, Place
 from app.geo.hours import LONDON, london
-from app.geo.postcodes import require_postcode
+from app.geo.needs import NeedsFilter
 from app.geo.profile import area_profile
 from app.geo.reads import reads_for
+from app.geo.search import search_all
+from app.i18n import gettext, ngettext
+from app.i18n.labels import script_strings
+from app.mail import mail_is_on
+from app.needs import ACCESSIBILITY, LANGUAGES_OFFERED, language_name
 from app.pages import maps
 from app.pages.geodata import MapData
 from app.pages.palette import CATEGORY_MARKS, IMD_COLOURS
 from app.principal import Principal
+from app.shortlists import SENDERS
+from app.sms import sms_is_on
 from app.taxonomy import Taxonomy
 from app.visibility import present
 
 PAGE_SIZE = 50
 NEAREST_ON_MAP = 20
+SEARCH_ON_MAP = 20
 DEFAULT_NEEDS = ("food_bank", "gp_practice", "library", "advice")
 LAYER_LABELS = {"ward": "ward", "hub": "hub", "neighbourhood": "neighbourhood", "district": ""}
+
+
+MARKS = {code: mark for code, (_label, mark) in CATEGORY_MARKS.items()}
+
+
+def titled(overlays: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The map's layer names in the page's language (drawn maps are shared between languages)."""
+    return [{**overlay, "title": gettext(overlay["title"])} for overlay in overlays]
 
 
 @dataclass
@@ -59,10 +77,52 @@ async def find_place(services: PageServices, postcode: str) -> Found:
     if not postcode.strip():
         return Found()
     try:
-        place = await services.geography.postcode(require_postcode(postcode))
+        place = await services.geography.place_of_postcode(postcode)
     except AppError as exc:
-        return Found(error=exc.detail)
+        return Found(error=exc.localized())
     return Found(place, await services.geography.areas_at(place))
+
+
+@dataclass
+class NeedsForm:
+    """The needs filters of a page's form: what was asked (to show again), the filter, and a
+    message when a value could not be used."""
+
+    values: dict[str, Any]
+    wanted: NeedsFilter | None
+    error: str | None = None
+    params: dict[str, str] = field(default_factory=dict)  # for the map's own requests
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return {"needs": self.values, "needs_choices": NEEDS_CHOICES}
+
+
+NEEDS_CHOICES = {
+    "languages": sorted(((c, language_name(c)) for c in LANGUAGES_OFFERED), key=lambda p: p[1]),
+    "accessibility": list(ACCESSIBILITY.items()),
+}
+
+
+def needs_form(params: Any) -> NeedsForm:
+    """The needs a page's form asks for (the API's parameters: languages, accessibility, age,
+    cost, referral); a value that cannot be used is dropped, with a message."""
+    asked = {
+        "languages": params.get("languages", "").strip(),
+        "accessibility": ",".join(v for v in params.getlist("accessibility") if v.strip()),
+        "age": params.get("age", "").strip(),
+        "cost": params.get("cost", "").strip(),
+        "referral": params.get("referral", "").strip(),
+    }
+    asked = {k: v for k, v in asked.items() if v}
+    values = {**asked, "accessibility": asked.get("accessibility", "").split(",")}
+    try:
+        wanted = needs_of_query(NeedsQuery.model_validate(asked))
+    except ValidationError:
+        return NeedsForm(values, None, "Age must be a whole number from 0 to 120.")
+    except AppError as exc:
+        return NeedsForm(values, None, exc.detail)
+    return NeedsForm(values, wanted, params=asked)
 
 
 def area_names(geography: Geography) -> dict[str, str]:
@@ -101,18 +161,34 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     category = category if category in codes else ""
     open_now = params.get("open_now") == "true"
     postcode = params.get("postcode", "")
+    words = params.get("q", "").strip()[:100]
     found = await find_place(services, postcode)
-    filters = AssetFilter(categories=[category] if category else None)
+    asked = needs_form(params)
+    filters = AssetFilter(categories=[category] if category else None, needs=asked.wanted)
+    within = await _area_asked(services, params.get("area", ""))
+    if within is not None:
+        filters.area_id = within.id
     now = datetime.now(LONDON)
     pages = None
-    if found.place is not None:
+    area_hits: list[dict[str, Any]] = []
+    if words and found.place is None:
+        matched = await search_all(
+            services.conn, services.principal, words, SEARCH_ON_MAP, now.date(),
+            services.stale_after_days,
+        )  # fmt: skip
+        items = [hit for hit in matched if hit["kind"] == "asset"
+                 and (not category or hit["category"] == category)]  # fmt: skip
+        area_hits = [hit for hit in matched if hit["kind"] == "area"]
+        heading = f"Matching “{words}”"
+        caption = "Best matches first; names are matched allowing for small spelling slips"
+    elif found.place is not None:
         hits = await reads_for(request, services.conn).nearest(
             services.principal, found.place.easting, found.place.northing,
             filters, NEAREST_ON_MAP, now, open_only=open_now,
         )  # fmt: skip
         items = [f.item(services.principal, now.date(), services.stale_after_days) for f in hits]
-        heading = f"Nearest to {found.place.postcode.postcode if found.place.postcode else ''}"
-        caption = "Nearest first, with distances in a straight line"
+        heading = gettext("Nearest to %(place)s") % {"place": found.place.label or ""}
+        caption = gettext("Nearest first, with distances in a straight line")
     else:
         page = _whole(params.get("page"), default=1, low=1, high=10_000)
         offset = (page - 1) * PAGE_SIZE
@@ -121,11 +197,16 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         )
         items = [services.present(row) for row in rows]
         heading = (
-            "All support"
+            gettext("All support")
             if not category
-            else next(c["label"] for c in categories if c["code"] == category)
+            else gettext(next(c["label"] for c in categories if c["code"] == category))
         )
-        caption = f"{total} entries, by name" + (", open now" if open_now else "")
+        if within is not None:
+            area = f"{within.name} {LAYER_LABELS.get(within.layer.name, '')}".rstrip()
+            heading += " " + gettext("in %(area)s") % {"area": area}
+        caption = ngettext("%(n)s entry, by name", "%(n)s entries, by name", total) % {
+            "n": total
+        } + (gettext(", open now") if open_now else "")
         pages = _pager(request, page, total)
     centre = (found.place.lat, found.place.lon) if found.place else None
 
@@ -142,13 +223,21 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     )
     parts = maps.with_response_nonce(drawn, services.nonce)
     return {
-        "title": "Find support",
+        "title": gettext("Find support"),
         "page": "map",
-        "form": {"postcode": postcode, "category": category, "open_now": open_now},
+        "form": {
+            "postcode": postcode,
+            "category": category,
+            "open_now": open_now,
+            "q": words,
+            "area": f"{within.layer.name}:{within.code}" if within else "",
+        },
+        "area_hits": area_hits,
         "categories": categories,
         "place": found.place.describe() if found.place else None,
         "areas": found.areas,
-        "error": found.error,
+        "error": found.error or asked.error,
+        **asked.context,
         "items": items,
         "list_heading": heading,
         "list_caption": caption,
@@ -157,13 +246,25 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         "map": parts,
         "page_data": {
             "mapVar": parts.map_var,
-            "overlays": overlays,
-            "assets": {"category": category or None, "openNow": open_now},
+            "overlays": titled(overlays),
+            "assets": {"category": category or None, "openNow": open_now, "needs": asked.params},
             "groups": not category or category == "mutual_aid_group",
             "place": _place_marker(found.place),
-            "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
+            "marks": MARKS,
+            "strings": script_strings(),
         },
     }
+
+
+async def _area_asked(services: PageServices, asked: str) -> AreaRef | None:
+    """The area a page's link asks for (`ward:E05001390`); none when it is not one."""
+    layer, _, code = asked.partition(":")
+    if not code:
+        return None
+    try:
+        return await find_area(services.conn, layer, code)
+    except AppError:
+        return None
 
 
 def _whole(text: str | None, default: int, low: int, high: int) -> int:
@@ -174,7 +275,7 @@ def _whole(text: str | None, default: int, low: int, high: int) -> int:
 def _place_marker(place: Place | None) -> dict[str, Any] | None:
     if place is None:
         return None
-    label = place.postcode.postcode if place.postcode else "Here"
+    label = place.label or gettext("Here")
     return {"lat": place.lat, "lon": place.lon, "label": label}
 
 
@@ -184,7 +285,8 @@ def _pager(request: Request, page: int, total: int) -> dict[str, Any] | None:
     last = (total + PAGE_SIZE - 1) // PAGE_SIZE
     first_shown = (page - 1) * PAGE_SIZE + 1
     return {
-        "showing": f"{first_shown}–{min(page * PAGE_SIZE, total)} of {total}",
+        "showing": gettext("%(first)s–%(last)s of %(total)s")
+        % {"first": first_shown, "last": min(page * PAGE_SIZE, total), "total": total},
         "previous": str(request.url.include_query_params(page=page - 1)) if page > 1 else None,
         "next": str(request.url.include_query_params(page=page + 1)) if page < last else None,
     }
@@ -197,28 +299,29 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     needs = [n for n in params.getlist("needs") if n in codes] or list(DEFAULT_NEEDS)
     postcode = params.get("postcode", "")
     at_text = params.get("at", "")
+    asked = needs_form(params)
     context: dict[str, Any] = {
-        "title": "Hub desk",
+        "title": gettext("Hub desk"),
         "page": "hub",
         "categories": categories,
         "form": {"postcode": postcode, "needs": needs, "at": at_text},
+        **asked.context,
         "answer": None,
         "error": None,
         "map": None,
+        "can_send": services.principal.role in SENDERS,
+        "channels": {"sms": sms_is_on(services.settings), "email": mail_is_on(services.settings)},
     }
     found = await find_place(services, postcode)
-    context["error"] = found.error
-    if found.place is None:
+    context["error"] = found.error or asked.error
+    if found.place is None or asked.error:
         return context
     moment = _moment(at_text)
     support = await support_for_needs(
-        reads_for(request, services.conn),
-        services.principal,
-        found.place.easting,
-        found.place.northing,
-        needs,
-        Moment(moment, moment.date(), services.stale_after_days),
-    )
+        reads_for(request, services.conn), services.principal, found.place.easting,
+        found.place.northing, needs, Moment(moment, moment.date(), services.stale_after_days),
+        asked.wanted,
+    )  # fmt: skip
     chosen = support.items()
     labels = {c["code"]: c["label"] for c in categories}
     answer_needs = []
@@ -234,16 +337,18 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         **found.areas,
         "at": moment.isoformat(),
         "needs": answer_needs,
+        "needs_text": asked.wanted.describe() if asked.wanted else "",
     }
     m = maps.base_map(services.settings, (found.place.lat, found.place.lon), zoom=13)
     _, overlays = await outlines_on(m, services, ("district", "ward"), ("district", "ward"))
     context["map"] = maps.render(m, services.nonce)
     context["page_data"] = {
         "mapVar": m.get_name(),
-        "overlays": overlays,
+        "overlays": titled(overlays),
         "place": _place_marker(found.place),
         "points": points,
-        "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
+        "marks": MARKS,
+        "strings": script_strings(),
     }
     return context
 
@@ -272,7 +377,7 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
         max_km = 2.0
     area = params.get("area", "")
     context: dict[str, Any] = {
-        "title": "Planner",
+        "title": gettext("Planner"),
         "page": "planner",
         "categories": categories,
         "form": {"category": category, "layer": layer, "max_km": max_km, "area": area,
@@ -294,7 +399,7 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
             )  # fmt: skip
             today = datetime.now(LONDON).date()
             context["profile"] = {
-                "name": ref.name, "layer": ref.layer.name, **figures,
+                "name": ref.name, "layer": ref.layer.name, "code": code, **figures,
                 "nearest": {c: f[0].item(services.principal, today, services.stale_after_days)
                             for c, f in near.items() if f},
             }  # fmt: skip
@@ -319,7 +424,7 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
     context["map"] = maps.render(m, services.nonce)
     context["page_data"] = {
         "mapVar": m.get_name(),
-        "overlays": [{"var": deprivation.group, "title": "Deprivation (LSOAs)"}, *overlays],
+        "overlays": titled([{"var": deprivation.group, "title": "Deprivation (LSOAs)"}, *overlays]),
         "choropleth": {"var": deprivation.layer, "colours": list(IMD_COLOURS)},
         "areaLayers": {
             **{name: var for name, var in layers.areas.items() if name != "district"},
@@ -327,8 +432,9 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
         },
         "assets": {"category": None, "openNow": False},
         "groups": True,
-        "marks": {code: mark for code, (_, mark) in CATEGORY_MARKS.items()},
-        "categoryLabels": {c["code"]: c["label"] for c in categories},
+        "marks": MARKS,
+        "categoryLabels": {c["code"]: gettext(c["label"]) for c in categories},
+        "strings": script_strings(),
     }
     return context
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.errors import AppError, Conflict, PreconditionFailed
+from app.errors import AppError, Conflict, PreconditionFailed, PreconditionRequired
 from app.register.audit import record
 from app.register.inputs import AssetPatch
 from app.register.location import Gazetteer
@@ -48,12 +48,16 @@ async def edit_asset(
 
 
 async def archive(sessions: Sessions, asset_id: int, actor: Actor, if_match: int | None) -> int:
-    """DELETE: archive (a soft delete); If-Match is honoured when sent. Returns the version."""
+    """DELETE: archive (a soft delete), with If-Match as for PATCH. Returns the version."""
     try:
         async with sessions.begin() as session:
             asset = await load_for_change(session, asset_id, actor)
-            if if_match is not None:
-                check_version(asset, if_match, None)
+            if if_match is None:
+                raise PreconditionRequired(
+                    "Say which version you are archiving: send If-Match with the ETag from GET.",
+                    code="version_required",
+                )
+            check_version(asset, if_match, None)
             await archive_asset(session, asset, actor)
             return asset.version
     except PreconditionFailed as exc:

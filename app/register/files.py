@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -198,7 +199,8 @@ def read_with_gdal(path: Path) -> list[Row]:
     try:
         frame = pyogrio.read_dataframe(path)
     except Exception as exc:  # GDAL's errors are many; all mean "cannot read this file"
-        raise UnreadableFile(f"{path.name} could not be read: {exc}") from None
+        reason = _without_paths(str(exc), path)
+        raise UnreadableFile(f"{path.name} could not be read: {reason}") from None
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
         frame = frame.to_crs(4326)
     rows = []
@@ -214,6 +216,15 @@ def read_with_gdal(path: Path) -> list[Row]:
             values["geometry"] = {"type": geometry.geom_type, "has_z": True}
         rows.append(Row(number, values))
     return rows
+
+
+def _without_paths(message: str, path: Path) -> str:
+    """GDAL's message without the server's folders (an upload's temporary folder, /vsizip/):
+    the name inside the archive is what the sender knows."""
+    message = message.split("; It might help", 1)[0]  # GDAL's tip about driver prefixes
+    message = message.replace(f"/vsizip/{path}", path.name).replace("/vsizip/", "")
+    message = message.replace(str(path.parent) + "/", "").replace(str(path.parent), "")
+    return re.sub(r"(?:/[\w.-]+)+/", "", message)
 
 
 def _missing(value: Any) -> bool:

@@ -17,10 +17,22 @@ from pydantic import (
 )
 
 from app.geo.postcodes import normalise_postcode
+from app.needs import (
+    ACCESSIBILITY,
+    COSTS,
+    MAX_AGE,
+    REFERRALS,
+    language_code,
+    split_list,
+    term_code,
+    unique,
+)
 
 Visibility = Literal["public", "professional", "hidden"]
 ContactVisibility = Literal["public", "private"]
 Status = Literal["active", "temporarily_closed", "closed"]
+Cost = Literal["free", "low_cost", "paid"]
+Referral = Literal["open_access", "referral_needed"]
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 BANK_HOLIDAY = "bank_holiday"
 DayName = Literal[
@@ -32,10 +44,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _clean_text(value: Any) -> Any:
-    """Trim, drop control characters, and treat blank as absent."""
+    """Trim, and treat blank as absent; a control character (NUL and the like; tabs and line
+    breaks are text) is refused, as in a query string, never silently dropped."""
     if isinstance(value, str):
-        value = _CONTROL.sub("", value).strip()
-        return value or None
+        found = _CONTROL.search(value)
+        if found:
+            character = "NUL" if found.group() == "\x00" else f"U+{ord(found.group()):04X}"
+            raise ValueError(f"contains a control character ({character}); send plain text")
+        return value.strip() or None
     return value
 
 
@@ -116,11 +132,27 @@ class AssetFields(BaseModel):
     email_visibility: ContactVisibility | None = None
     website: ShortText = None
     website_visibility: ContactVisibility | None = None
-    referral: LongText = Field(None, description="How to be referred (route, form, who to ask)")
-    referral_visibility: ContactVisibility | None = None
+    referral_route: LongText = Field(
+        None, description="How to be referred (route, form, who to ask)"
+    )
+    referral_route_visibility: ContactVisibility | None = None
     eligibility: LongText = None
-    languages: list[Annotated[str, Field(max_length=60)]] | None = None
-    accessibility: LongText = None
+    languages: list[Annotated[str, Field(max_length=60)]] | None = Field(
+        None,
+        max_length=50,
+        description="Languages spoken: ISO 639-1 codes (e.g. `ur`, `pl`, `pa`) or English "
+        "names, stored as codes",
+    )
+    accessibility: list[Annotated[str, Field(max_length=60)]] | None = Field(
+        None, max_length=20, description=f"Accessibility features: {', '.join(ACCESSIBILITY)}"
+    )
+    accessibility_note: LongText = Field(None, description="Anything more about access, in words")
+    min_age: int | None = Field(None, ge=0, le=MAX_AGE, description="The youngest served")
+    max_age: int | None = Field(None, ge=0, le=MAX_AGE, description="The oldest served")
+    cost: Cost | None = Field(None, description="free, low_cost or paid")
+    referral: Referral | None = Field(
+        None, description="open_access, or referral_needed (see referral_route for how)"
+    )
     opening_hours: list[HoursRule] | None = Field(None, max_length=100)
     opening_exceptions: list[HoursException] | None = Field(None, max_length=500)
     hours_note: ShortText = None
@@ -129,6 +161,11 @@ class AssetFields(BaseModel):
     last_verified: date | None = None
     source_ref: ShortText = None
     synthetic: bool | None = None
+    accepts_referrals: bool | None = Field(
+        None,
+        description="Hub workers may send it referrals (POST /api/referrals); the asset needs an "
+        "organisation, whose editors receive them",
+    )
 
     @field_validator("postcode")
     @classmethod
@@ -174,12 +211,39 @@ class AssetFields(BaseModel):
             raise ValueError("has 3-D coordinates; send longitude and latitude only")
         return value
 
-    @field_validator("languages", mode="before")
+    @field_validator("languages", "accessibility", mode="before")
     @classmethod
-    def _languages(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in re.split(r"[;,]", value) if part.strip()]
+    def _listed(cls, value: Any) -> Any:
+        return split_list(value) if isinstance(value, str) else value
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else unique(map(language_code, value))
+
+    @field_validator("accessibility")
+    @classmethod
+    def _accessibility(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        return unique(term_code(v, ACCESSIBILITY, "an accessibility feature") for v in value)
+
+    @field_validator("cost", mode="before")
+    @classmethod
+    def _cost(cls, value: Any) -> Any:
+        return term_code(value, COSTS, "a cost") if isinstance(value, str) and value else value
+
+    @field_validator("referral", mode="before")
+    @classmethod
+    def _referral(cls, value: Any) -> Any:
+        if isinstance(value, str) and value:
+            return term_code(value, REFERRALS, "a referral rule")
         return value
+
+    @field_validator("min_age", "max_age", mode="before")
+    @classmethod
+    def _blank_age(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _pairs(self) -> AssetFields:
@@ -187,6 +251,8 @@ class AssetFields(BaseModel):
             raise ValueError("give both lat and lon")
         if self.area and self.service_area:
             raise ValueError("give area or service_area, not both")
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise ValueError("min_age is more than max_age")
         return self
 
 

@@ -40,7 +40,11 @@ class KeyInfo:
 
 
 async def create_key(
-    session: AsyncSession, name: str, role: Role, organisation: str | None = None
+    session: AsyncSession,
+    name: str,
+    role: Role,
+    organisation: str | None = None,
+    email: str | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key; the returned secret is the only time anyone sees it."""
     if role not in ROLES:
@@ -58,8 +62,9 @@ async def create_key(
     prefix = f"{KEY_PREFIX}{secrets.token_hex(4)}"
     key = f"{prefix}.{secrets.token_urlsafe(24)}"
     row = ApiKey(
-        name=name, role=role, organisation_id=organisation_id, prefix=prefix, secret_hash=_hash(key)
-    )
+        name=name, role=role, organisation_id=organisation_id, prefix=prefix,
+        secret_hash=_hash(key), email=email,
+    )  # fmt: skip
     session.add(row)
     await session.flush()
     await record(session, "cli", "key_create", "api_key", row.id, {"name": name, "role": role})

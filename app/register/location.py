@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.prepared import PreparedGeometry, prep
 from shapely.validation import explain_validity
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.errors import InvalidInput
-from app.geo.areas import area_geometry, postcode_points
+from app.geo.areas import area_geometry, district_geometry, place_beyond, postcode_points
+from app.geo.privacy import public_area
 from app.register.inputs import AssetFields
 
 APPROXIMATE_DECIMALS = 4
@@ -33,6 +36,7 @@ class Location:
     approximate: bool
     service_area_wkt: str | None
     service_area_code: str | None
+    drawn_area_wkt: str | None = None  # a group's own drawing; service_area_wkt is public
 
 
 class Gazetteer:
@@ -41,6 +45,7 @@ class Gazetteer:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self._postcodes: dict[str, tuple[float, float] | None] = {}
+        self._district: PreparedGeometry | Literal[False] | None = None  # False: none loaded
 
     async def prefetch(self, postcodes: Iterable[str]) -> None:
         wanted = sorted({p for p in postcodes if p and p not in self._postcodes})
@@ -51,6 +56,23 @@ class Gazetteer:
     async def postcode(self, postcode: str) -> tuple[float, float] | None:
         await self.prefetch([postcode])
         return self._postcodes[postcode]
+
+    async def public_area(self, drawn: MultiPolygon | Polygon) -> MultiPolygon | Polygon:
+        """What the public may see of a drawn area (app.geo.privacy)."""
+        published = shapely.from_wkt(await public_area(self.conn, drawn.wkt))
+        assert isinstance(published, MultiPolygon | Polygon)
+        return published
+
+    async def beyond_kirklees(self, location: Location) -> str | None:
+        """What to warn of a place not within the district ("lies outside Kirklees"), or None:
+        a service may cross the border, so this is said, not refused."""
+        if self._district is None:
+            wkb = await district_geometry(self.conn)
+            self._district = prep(shapely.from_wkb(wkb)) if wkb else False
+        if self._district is False:
+            return None
+        wkt = location.drawn_area_wkt or location.service_area_wkt or location.point_wkt
+        return place_beyond(self._district, shapely.from_wkt(wkt))
 
     async def area(self, reference: str) -> MultiPolygon | Polygon | None:
         layer, code = reference.split(":", 1)
@@ -73,24 +95,30 @@ def _drawn_area(geojson: dict[str, object]) -> MultiPolygon | Polygon:
     return geometry
 
 
+def _multi(area: MultiPolygon | Polygon) -> MultiPolygon:
+    return area if isinstance(area, MultiPolygon) else MultiPolygon([area])
+
+
 async def resolve(fields: AssetFields, category: str, gazetteer: Gazetteer) -> Location | None:
     """The asset's location from whatever the body gives; None when the body gives none."""
     if fields.area or fields.service_area:
+        drawn_wkt = None
         if fields.area:
             area = await gazetteer.area(fields.area)
             if area is None:
                 raise LocationError("area", f"no current area {fields.area}")
         else:
             assert fields.service_area is not None
-            area = _drawn_area(fields.service_area)
+            drawn = _drawn_area(fields.service_area)
+            drawn_wkt = _multi(drawn).wkt
+            area = await gazetteer.public_area(drawn)  # the point too: never inside the drawing
         inside = area.point_on_surface()
         point = shapely.Point(
             round(inside.x, APPROXIMATE_DECIMALS), round(inside.y, APPROXIMATE_DECIMALS)
         )
         if not area.contains(point):
             point = inside
-        multi = area if isinstance(area, MultiPolygon) else MultiPolygon([area])
-        return Location(point.wkt, True, multi.wkt, fields.area)
+        return Location(point.wkt, True, _multi(area).wkt, fields.area, drawn_wkt)
     if category == "mutual_aid_group":
         return None  # a group's address or postcode never places it
     if fields.lat is not None and fields.lon is not None:

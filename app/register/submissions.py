@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from app.i18n import N_
 from app.models import Asset, Submission
 from app.principal import ANONYMOUS, Principal
 from app.register.audit import record
@@ -20,7 +21,7 @@ from app.register.location import Gazetteer
 from app.register.write import Actor, check_category, create_asset, update_asset
 from app.visibility import can_see
 
-NEXT_STEPS = (
+NEXT_STEPS = N_(
     "Thank you. Your proposal is private until a moderator checks it, usually within a few "
     "working days. If it is approved it appears on the map; if we need to ask something we use "
     "the contact details you gave, which are never published."

@@ -25,15 +25,17 @@ from app.principal import Principal
 from app.register.audit import record
 from app.register.inputs import AssetCreate, AssetFields, phone_digits
 from app.register.location import Gazetteer, Location, resolve
+from app.register.sources import add_link
 from app.taxonomy import UnknownCategory
 from app.visibility import can_see
 
 # Body fields stored as they are (after validation).
 PLAIN_FIELDS = (
     "name", "category", "description", "address", "postcode", "address_visibility", "phone",
-    "phone_visibility", "email", "email_visibility", "website", "website_visibility", "referral",
-    "referral_visibility", "eligibility", "languages", "accessibility", "hours_note", "status",
-    "visibility", "last_verified", "source_ref", "synthetic",
+    "phone_visibility", "email", "email_visibility", "website", "website_visibility",
+    "referral_route", "referral_route_visibility", "eligibility", "languages", "accessibility",
+    "accessibility_note", "min_age", "max_age", "cost", "referral", "hours_note", "status",
+    "visibility", "last_verified", "source_ref", "synthetic", "accepts_referrals",
 )  # fmt: skip
 
 
@@ -108,6 +110,9 @@ def _set_location(asset: Asset, location: Location) -> None:
         WKTElement(location.service_area_wkt, srid=4326) if location.service_area_wkt else None
     )
     asset.service_area_code = location.service_area_code
+    asset.drawn_area = (
+        WKTElement(location.drawn_area_wkt, srid=4326) if location.drawn_area_wkt else None
+    )
 
 
 def _apply(asset: Asset, fields: AssetFields) -> None:
@@ -115,11 +120,16 @@ def _apply(asset: Asset, fields: AssetFields) -> None:
     for field in PLAIN_FIELDS:
         if field in given:
             value = getattr(fields, field)
-            if field == "languages":
+            if field in ("languages", "accessibility"):
                 value = value or []
             setattr(asset, field, value)
     if "phone" in given:
         asset.phone_digits = phone_digits(fields.phone)
+    if asset.min_age is not None and asset.max_age is not None and asset.min_age > asset.max_age:
+        raise InvalidInput(
+            f"min_age ({asset.min_age}) is more than max_age ({asset.max_age}); send both.",
+            code="invalid_ages",
+        )
     if fields.opening_hours is not None:
         asset.rules = [
             OpeningRule(day=DAY_NAMES.index(r.day), opens=r.opens, closes=r.closes)
@@ -135,6 +145,12 @@ def _apply(asset: Asset, fields: AssetFields) -> None:
         ]  # fmt: skip
     if asset.category == "mutual_aid_group" or asset.location_approximate:
         asset.address_visibility = "private"  # a group's address is never public
+    if asset.accepts_referrals and asset.organisation_id is None:
+        raise InvalidInput(
+            "accepts_referrals needs an organisation (its editors receive the referrals): "
+            "give organisation too",
+            code="referrals_need_organisation",
+        )
 
 
 async def create_asset(
@@ -143,7 +159,9 @@ async def create_asset(
     actor: Actor,
     gazetteer: Gazetteer,
     source: str = "api",
+    link_fields: dict[str, Any] | None = None,
 ) -> Asset:
+    """A new asset, listing `source` as where it came from (with what it said, `link_fields`)."""
     await check_category(session, data.category)
     location = await resolve(data, data.category, gazetteer)
     if location is None:
@@ -160,6 +178,7 @@ async def create_asset(
     _apply(asset, data)
     session.add(asset)
     await session.flush()
+    add_link(session, asset.id, source, asset.source_ref or f"asset-{asset.id}", link_fields)
     await record(
         session, actor.name, "create", "asset", asset.id, diff({}, snapshot(asset)),
         actor_key_id=actor.principal.key_id, version=1,

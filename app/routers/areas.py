@@ -37,7 +37,12 @@ AreaCode = Annotated[
 ]
 Simplify = Annotated[
     float,
-    Query(ge=0, le=1000, description="Simplify outlines to this tolerance in metres (for maps)"),
+    Query(
+        ge=0,
+        le=1000,
+        allow_inf_nan=False,
+        description="Simplify outlines to this tolerance in metres (for maps)",
+    ),
 ]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "Unknown layer, vintage or area"}

@@ -21,6 +21,7 @@ from app.dependencies import (
 )
 from app.errors import ErrorBody, NotFound, PreconditionFailed
 from app.formats import asset_feature, assets_csv, feature_collection
+from app.geo.areas import asset_beyond_district
 from app.geo.assets import AssetFilter, get_asset
 from app.geo.hours import london_today
 from app.geo.reads import reads_for
@@ -84,6 +85,21 @@ async def read_asset(
     if row is None:
         raise NotFound(f"No asset {asset_id}.", code="unknown_asset")
     return _present(request, row, principal)
+
+
+async def _written(
+    request: Request, conn: AsyncConnection, principal: Principal, asset_id: int
+) -> dict[str, Any]:
+    """The asset as the writer now sees it, with `warnings` about what was accepted but may be
+    wrong (a place beyond Kirklees: a service may cross the border, so it is kept)."""
+    item = await read_asset(request, conn, principal, asset_id)
+    beyond = await asset_beyond_district(conn, asset_id)
+    item["warnings"] = (
+        [f"The place given {beyond}; check it, or keep it if the service crosses the border."]
+        if beyond
+        else []
+    )
+    return item
 
 
 def _with_etag(item: dict[str, Any], status_code: int = 200, **headers: str) -> JSON:
@@ -167,7 +183,7 @@ async def add_asset(request: Request, body: AssetCreate, principal: Writer) -> J
         asset = await create_asset(session, body, Actor.of(principal), gazetteer)
         asset_id = asset.id
     async with request.app.state.engine.connect() as conn:
-        item = await read_asset(request, conn, principal, asset_id)
+        item = await _written(request, conn, principal, asset_id)
     return _with_etag(item, 201, Location=f"/api/assets/{asset_id}")
 
 
@@ -202,7 +218,7 @@ async def change_asset(
         request.app.state.sessions, asset_id, body, Actor.of(principal), parse_if_match(if_match)
     )
     async with request.app.state.engine.connect() as conn:
-        return _with_etag(await read_asset(request, conn, principal, asset_id))
+        return _with_etag(await _written(request, conn, principal, asset_id))
 
 
 @router.delete(
@@ -211,8 +227,9 @@ async def change_asset(
     summary="Archive an asset (a soft delete; editor of its organisation, or admin)",
     description="Nothing is deleted: the asset leaves every list and map, stays in the audit "
     "trail, and an admin can still read it. A hard purge is the admin CLI's "
-    "`assetmap assets purge`.",
-    responses=errors(401, 403, 404, 412),
+    "`assetmap assets purge`. Send `If-Match` (the ETag from GET), as for PATCH: without it "
+    "428, stale 412.",
+    responses=errors(401, 403, 404, 412, 428),
 )
 async def archive_asset(
     request: Request, asset_id: AssetId, principal: Writer, if_match: IfMatch = None

@@ -13,11 +13,12 @@ from app import exports
 from app.auth import PrincipalDep
 from app.db import Connection
 from app.dependencies import AssetFiltersDep, VintageParam
-from app.errors import ErrorBody, PayloadTooLarge
+from app.errors import ErrorBody, InvalidInput, PayloadTooLarge
 from app.geo import areas
 from app.geo.assets import list_assets
 from app.geo.exports import layer_table
 from app.geo.hours import london_today
+from app.register.sources import KNOWN, LICENCE_FILTER_DOC
 from app.routers.areas import LayerName
 from app.visibility import present
 
@@ -73,8 +74,11 @@ async def export_assets(
     filters: AssetFiltersDep,
     format: FormatQuery = "geojson",
     crs: CrsQuery = "4326",
+    licence: Annotated[str | None, Query(max_length=200, description=LICENCE_FILTER_DOC)] = None,
 ) -> Response:
     settings = request.app.state.settings
+    if licence:
+        filters.licences = _licences(licence)
     largest = settings.export_max_assets
     rows, total = await list_assets(conn, principal, filters, largest, 0)
     if total > largest:
@@ -86,6 +90,19 @@ async def export_assets(
     today = london_today()
     items = [present(row, principal, today, settings.stale_after_days) for row in rows]
     return await _written(exports.asset_table(items, int(crs)), format)
+
+
+def _licences(value: str) -> list[str]:
+    wanted = [name.strip() for name in value.split(",") if name.strip()]
+    known = {s.licence[0] for s in KNOWN.values()} | {"commercial"}
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise InvalidInput(
+            f"licence {unknown[0][:40]!r} is not one the register holds; use "
+            f"{', '.join(sorted(known))}.",
+            code="unknown_licence",
+        )
+    return wanted
 
 
 @router.get(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from app import ogc
+from app.attribution import ATTRIBUTION
 from app.db import Connection, queued_connection
 from app.dependencies import BBOX_HELP, CategoriesDep, StatusesDep, parse_bbox
 from app.errors import BadRequest, ErrorBody, NotFound
@@ -16,6 +17,7 @@ from app.geo.assets import AssetFilter, get_asset
 from app.geo.hours import london_today
 from app.geo.reads import reads_for
 from app.principal import ANONYMOUS
+from app.register.sources import FULL_ATTRIBUTION
 from app.responses import JSON
 from app.schemas import (
     OgcCollection,
@@ -152,7 +154,8 @@ async def items(
     more = offset + len(features) < matched
     next_url = str(request.url.include_query_params(offset=offset + limit)) if more else None
     collection_url = f"{_base(request)}/ogc/collections/{c.id}"
-    page = ogc.items_page(str(request.url), next_url, features, matched, collection_url)
+    said = FULL_ATTRIBUTION if c.layer is None else ATTRIBUTION
+    page = ogc.items_page(str(request.url), next_url, features, matched, collection_url, said)
     return JSON(page, media_type=ogc.GEOJSON)
 
 

@@ -3,6 +3,7 @@ openapi.json lays out (paths, parameters and the Page object)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -27,6 +28,7 @@ from app.interop.oruk_models import (
 )
 from app.interop.oruk_params import FILTERS, PAGING, PagingDep, ServiceFilterDep, allow
 from app.principal import ANONYMOUS
+from app.register.sources import attribution_of
 from app.responses import JSON
 from app.visibility import present
 
@@ -66,7 +68,7 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _items(request: Request, rows: list[RowMapping]) -> list[dict[str, Any]]:
+def _items(request: Request, rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
     stale_days = request.app.state.settings.stale_after_days
     today = london_today()
     return [present(row, ANONYMOUS, today, stale_days) for row in rows]
@@ -111,7 +113,8 @@ async def services(
         contents = [oruk.service_full(item, terms) for item in items]
     else:
         contents = [oruk.service_core(item) for item in items]
-    return JSON(oruk.page(contents, total, paging.page, paging.per_page))
+    said = attribution_of(items)
+    return JSON(oruk.page(contents, total, paging.page, paging.per_page, said))
 
 
 @router.get(
@@ -153,8 +156,10 @@ async def service_at_locations(
             paging.offset, proximity,
         )  # fmt: skip
         rows = [row for row, _ in found]
-    contents = [oruk.service_at_location(item, full=False) for item in _items(request, rows)]
-    return JSON(oruk.page(contents, total, paging.page, paging.per_page))
+    items = _items(request, rows)
+    contents = [oruk.service_at_location(item, full=False) for item in items]
+    said = attribution_of(items)
+    return JSON(oruk.page(contents, total, paging.page, paging.per_page, said))
 
 
 @router.get(

@@ -13,12 +13,13 @@ from pydantic import ValidationError
 
 from app.auth import PrincipalDep
 from app.errors import AppError, Forbidden
+from app.i18n import gettext
 from app.pages import views
 from app.pages.maps import with_nonce
 from app.pages.palette import category_css
 from app.pages.templating import page
 from app.principal import Principal
-from app.register import submissions
+from app.register import claims, submissions
 from app.register.submissions import NEXT_STEPS, SubmissionIn, client_hash
 from app.security import csp_nonce
 from app.web_sessions import COOKIE, close_session, open_session
@@ -111,7 +112,7 @@ async def sign_out(request: Request) -> Response:
 
 async def _submit_context(pages: views.PageServices, form: dict[str, str]) -> dict[str, Any]:
     return {
-        "title": "Add or correct an entry",
+        "title": gettext("Add or correct an entry"),
         "page": "submit",
         "categories": await pages.taxonomy.items(),
         "ward_choices": views.ward_choices(pages.geography),
@@ -151,7 +152,7 @@ async def submit(request: Request, pages: Services) -> HTMLResponse:
         context["errors"] = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
         return page(request, "submit.html", pages.principal, 422, **context)
     except AppError as exc:
-        context["errors"] = [exc.detail]
+        context["errors"] = [exc.localized()]
         return page(request, "submit.html", pages.principal, exc.status_code, **context)
     return page(request, "submit.html", pages.principal, **context, accepted=accepted)
 
@@ -163,18 +164,40 @@ def _moderator(principal: Principal) -> bool:
 @router.get("/moderate", response_class=HTMLResponse)
 async def moderation(request: Request, pages: Services) -> HTMLResponse:
     pending: list[dict[str, Any]] = []
+    waiting_claims: list[dict[str, Any]] = []
     if _moderator(pages.principal):
         async with request.app.state.sessions() as session:
             found = await submissions.queue(session, pages.principal, "pending")
             pending = [submissions.as_item(s) for s in found]
+            if pages.principal.is_admin:
+                waiting_claims = await claims.pending_with_names(session)
     message = {
-        "approved": "Approved: the entry is published.",
-        "rejected": "Rejected: nothing was published.",
+        "approved": gettext("Approved: the entry is published."),
+        "rejected": gettext("Rejected: nothing was published."),
+        "claim-approved": gettext("Claim approved: the organisation now manages the entry."),
+        "claim-rejected": gettext("Claim rejected: nothing changed."),
     }.get(request.query_params.get("done", ""), "")
     if request.query_params.get("signin") == "failed":
-        message = "That key was not accepted; check it, or ask an admin for a new one."
-    return page(request, "moderate.html", pages.principal, title="Moderation", page="moderate",
-                allowed=_moderator(pages.principal), pending=pending, message=message)  # fmt: skip
+        message = gettext("That key was not accepted; check it, or ask an admin for a new one.")
+    return page(request, "moderate.html", pages.principal, title=gettext("Moderation"),
+                page="moderate", allowed=_moderator(pages.principal), pending=pending,
+                message=message, claims=waiting_claims)  # fmt: skip
+
+
+@router.post("/moderate/claims/{claim_id}")
+async def decide_claim(
+    request: Request, principal: PrincipalDep, claim_id: Annotated[int, Path(ge=1)]
+) -> Response:
+    same_origin(request)
+    if not principal.is_admin:
+        raise Forbidden("Only an admin decides claims.")
+    form = await request.form()
+    approve = form.get("decision") == "approve"
+    note = str(form.get("note") or "") or None
+    async with request.app.state.sessions.begin() as session:
+        await claims.decide(session, principal, claim_id, approve, note)
+    done = "claim-approved" if approve else "claim-rejected"
+    return RedirectResponse(f"/moderate?done={done}", status_code=303)
 
 
 @router.post("/moderate/{submission_id}")

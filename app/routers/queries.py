@@ -14,6 +14,7 @@ from app.dependencies import (
     BBoxDep,
     CallerQuery,
     CategoriesDep,
+    NeedsDep,
     OpenAtDep,
     PlaceDep,
     TaxonomyDep,
@@ -22,6 +23,7 @@ from app.dependencies import (
     get_geography,
     get_taxonomy,
     needs_of,
+    needs_of_query,
     place_of,
 )
 from app.errors import ErrorBody, InvalidInput
@@ -72,10 +74,11 @@ async def caller(request: Request) -> JSON:
     geography, taxonomy = await get_geography(request), await get_taxonomy(request)
     place = await place_of(query, geography)
     needs = await needs_of(query.needs, taxonomy)
+    wanted = needs_of_query(query)
     moment = Moment(at_of(query) or datetime.now(LONDON), london_today(), _stale_days(request))
     areas = await geography.areas_at(place)
     support = await support_for_needs(
-        reads_for(request), principal, place.easting, place.northing, needs, moment
+        reads_for(request), principal, place.easting, place.northing, needs, moment, wanted
     )
     items, labels = support.json(), await taxonomy.labels()
     return JSON(
@@ -106,6 +109,7 @@ async def nearest_support(
     principal: PrincipalDep,
     place: PlaceDep,
     category: CategoriesDep,
+    wanted: NeedsDep,
     limit: Annotated[int, Query(ge=1, le=50, description="How many (at most 50)")] = 5,
     max_km: Annotated[
         float | None, Query(gt=0, le=200, allow_inf_nan=False, description="Search radius")
@@ -118,9 +122,9 @@ async def nearest_support(
     at = open_at or datetime.now(LONDON)
     reads = reads_for(request)
     found = await reads.nearest(
-        principal, place.easting, place.northing, AssetFilter(categories=category),
-        limit, at, max_m=max_km * 1000 if max_km else None,
-        open_only=open_now or open_at is not None,
+        principal, place.easting, place.northing,
+        AssetFilter(categories=category, needs=wanted), limit, at,
+        max_m=max_km * 1000 if max_km else None, open_only=open_now or open_at is not None,
     )  # fmt: skip
     listed = [(f.row, f.distance_m, f.state, None) for f in found]
     return JSON(
@@ -149,6 +153,7 @@ async def map_view(
     principal: PrincipalDep,
     category: CategoriesDep,
     bbox: BBoxDep,
+    wanted: NeedsDep,
     zoom: Annotated[int, Query(ge=0, le=22, description="The map's zoom level")] = 12,
     open_now: Annotated[bool, Query(description="Only those open now (points only)")] = False,
     open_at: OpenAtDep = None,
@@ -157,7 +162,7 @@ async def map_view(
         raise InvalidInput("bbox is required: west,south,east,north of the map view.")
     moment = open_at or (datetime.now(LONDON) if open_now else None)
     answer = await clusters.view(
-        conn, principal, AssetFilter(categories=category), bbox, zoom, moment
+        conn, principal, AssetFilter(categories=category, needs=wanted), bbox, zoom, moment
     )
     return JSON(answer, media_type="application/geo+json")
 

@@ -14,6 +14,7 @@ from sqlalchemy import RowMapping
 from app.geo.assets import AssetFilter
 from app.geo.hours import OpeningState
 from app.geo.nearest import Found, located
+from app.geo.needs import NeedsFilter
 from app.principal import Principal
 from app.visibility import present
 
@@ -32,15 +33,16 @@ class Reads(Protocol):
         self, principal: Principal, easting: float, northing: float, filters: AssetFilter,
         limit: int, at: datetime, max_m: float | None = None, open_only: bool = False,
     ) -> list[Found]:  # fmt: skip
-        """The `limit` nearest assets of `filters.categories` (all when None) the principal
-        may see, nearest first, with their opening state at `at`; within `max_m` metres, and
-        only those open at `at` when `open_only`."""
+        """The `limit` nearest assets of `filters.categories` (all when None; meeting
+        `filters.needs`) the principal may see, nearest first, with their opening state at
+        `at`; within `max_m` metres, and only those open at `at` when `open_only`."""
 
     async def support(
         self, principal: Principal, easting: float, northing: float, needs: Sequence[str],
-        at: datetime,
+        at: datetime, wanted: NeedsFilter | None = None,
     ) -> Mapping[str, Sequence[Listed]]:  # fmt: skip
-        """The caller's choice (app.geo.caller.choose) for each need."""
+        """The caller's choice (app.geo.caller.choose) for each need, among the assets meeting
+        the `wanted` needs (languages, accessibility, age, cost, referral)."""
 
     async def asset_page(
         self, principal: Principal, filters: AssetFilter, limit: int, offset: int,

@@ -14,6 +14,7 @@ from app.formats import public_asset_feature
 from app.geo import caller
 from app.geo.assets import AssetFilter, list_assets, list_open_assets
 from app.geo.nearest import Found, nearest, nearest_per_need
+from app.geo.needs import NeedsFilter
 from app.geo.reads.base import Listed, Presented, present_items
 from app.principal import ANONYMOUS, Principal
 
@@ -35,7 +36,7 @@ class PostgisReads:
 
     async def support(
         self, principal: Principal, easting: float, northing: float, needs: Sequence[str],
-        at: datetime,
+        at: datetime, wanted: NeedsFilter | None = None,
     ) -> Mapping[str, Sequence[Listed]]:  # fmt: skip
         """One statement for every need: the nearest, and the nearest open within a wider
         radius; a further search only when the open ones found fewer than wanted and some
@@ -44,14 +45,16 @@ class PostgisReads:
             per_need = await nearest_per_need(
                 conn, principal, easting, northing, needs, caller.CANDIDATES_PER_NEED, at,
                 open_per_need=caller.OPEN_WANTED, open_within_m=caller.WIDER_SEARCH_M,
+                wanted=wanted,
             )  # fmt: skip
             chosen: dict[str, list[Listed]] = {}
             for need, found in per_need.items():
                 extra = found.open_nearby
                 if len(extra) < caller.OPEN_WANTED and found.maybe_more_open:
                     extra = await nearest(
-                        conn, principal, easting, northing, AssetFilter(categories=[need]),
-                        caller.OPEN_WANTED, at, max_m=caller.WIDER_SEARCH_M, open_only=True,
+                        conn, principal, easting, northing,
+                        AssetFilter(categories=[need], needs=wanted), caller.OPEN_WANTED, at,
+                        max_m=caller.WIDER_SEARCH_M, open_only=True,
                     )  # fmt: skip
                 seen = {f.id for f in found.nearest}
                 walk = [*found.nearest, *(f for f in extra if f.id not in seen)]

@@ -16,6 +16,7 @@ from app.geo import caller
 from app.geo.asset_index import Snapshot
 from app.geo.assets import AssetFilter
 from app.geo.nearest import MAX_SCANNED, Found
+from app.geo.needs import NeedsFilter
 from app.geo.reads.base import Listed, Presented
 from app.geo.reads.postgis import PostgisReads
 from app.principal import ANONYMOUS, Principal
@@ -39,11 +40,14 @@ class SnapshotReads:
         self, principal: Principal, easting: float, northing: float, filters: AssetFilter,
         limit: int, at: datetime, max_m: float | None = None, open_only: bool = False,
     ) -> list[Found]:  # fmt: skip
-        if filters != AssetFilter(categories=filters.categories):
+        held = AssetFilter(categories=filters.categories, needs=filters.needs)
+        if filters != held or not self.snapshot.answers(filters.needs):
             return await self.database.nearest(
                 principal, easting, northing, filters, limit, at, max_m, open_only
             )
-        walk = self.snapshot.nearest_of(filters.categories, principal, easting, northing, at, limit)
+        walk = self.snapshot.nearest_of(
+            filters.categories, principal, easting, northing, at, limit, filters.needs or None
+        )
         chosen = []
         for scanned, (asset, distance_m, state) in enumerate(walk):
             if scanned >= MAX_SCANNED or (max_m is not None and distance_m > max_m):
@@ -58,9 +62,11 @@ class SnapshotReads:
 
     async def support(
         self, principal: Principal, easting: float, northing: float, needs: Sequence[str],
-        at: datetime,
+        at: datetime, wanted: NeedsFilter | None = None,
     ) -> Mapping[str, Sequence[Listed]]:  # fmt: skip
-        walks = self.snapshot.nearest(needs, principal, easting, northing, at)
+        if not self.snapshot.answers(wanted):
+            return await self.database.support(principal, easting, northing, needs, at, wanted)
+        walks = self.snapshot.nearest(needs, principal, easting, northing, at, wanted or None)
         chosen = {need: caller.choose(walk) for need, walk in walks.items()}
         rows = await self._rows(
             {asset for listed in chosen.values() for asset, *_ in listed}, principal

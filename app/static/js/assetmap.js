@@ -16,13 +16,44 @@
     return node;
   }
 
+  // Buttons that pan the map a third of its size, for people who cannot drag (WCAG 2.5.7).
+  var PanButtons = L.Control.extend({
+    options: { position: "topleft" },
+    onAdd: function () {
+      var box = L.DomUtil.create("div", "pan-buttons");
+      box.setAttribute("role", "group");
+      box.setAttribute("aria-label", t("Move the map"));
+      [["north", "↑", 0, -1], ["west", "←", -1, 0], ["east", "→", 1, 0], ["south", "↓", 0, 1]].forEach(function (d) {
+        var button = L.DomUtil.create("button", "pan-" + d[0], box);
+        button.type = "button";
+        button.textContent = d[1];
+        button.setAttribute("aria-label", t("Pan " + d[0]));
+        button.title = t("Pan " + d[0]);
+        L.DomEvent.disableClickPropagation(button);
+        L.DomEvent.on(button, "click", function (event) {
+          L.DomEvent.preventDefault(event);
+          var size = map.getSize();
+          map.panBy([d[2] * size.x / 3, d[3] * size.y / 3]);
+        });
+      });
+      return box;
+    }
+  });
+  new PanButtons().addTo(map);
+
   function icon(category, text, extra) {
     var safeCategory = /^[a-z_]+$/.test(category) ? category : "other";
     var span = el("span", text, "mark cat-" + safeCategory + (extra ? " " + extra : ""));
     return L.divIcon({ className: "asset-icon", html: span.outerHTML, iconSize: [28, 28] });
   }
 
-  function km(metres) { return (metres / 1000).toFixed(1) + " km"; }
+  // The page's language: its words come in page_data.strings (English when missing).
+  var lang = document.documentElement.lang || "en";
+  function t(text) { return (data.strings && data.strings[text]) || text; }
+
+  function km(metres) {
+    return (metres / 1000).toLocaleString(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + " " + t("km");
+  }
 
   function popupFor(id, marker) {
     fetch("/api/assets/" + encodeURIComponent(id), { credentials: "same-origin" })
@@ -31,35 +62,39 @@
         if (!item) { return; }
         var box = el("div", null, "popup");
         box.appendChild(el("h3", item.name));
-        box.appendChild(el("p", item.category_label + (item.synthetic ? " (example, not a real service)" : "")));
+        box.appendChild(el("p", t(item.category_label) + (item.synthetic ? t(" (example, not a real service)") : "")));
         if (item.location_approximate) {
-          box.appendChild(el("p", "Serves an area; no address is published."));
+          box.appendChild(el("p", t("Serves an area; no address is published.")));
         } else if (item.address || item.postcode) {
           box.appendChild(el("p", [item.address, item.postcode].filter(Boolean).join(", ")));
         }
         if (item.phone) {
-          var phone = el("p", "Phone ");
+          var phone = el("p", t("Phone") + " ");
           var link = el("a", item.phone);
           link.href = "tel:" + item.phone.replace(/\s+/g, "");
           phone.appendChild(link);
           box.appendChild(phone);
         }
         if (item.website) {
-          var site = el("a", "Website");
+          var site = el("a", t("Website"));
           site.href = item.website;
           site.rel = "noopener";
           var line = el("p");
           line.appendChild(site);
           box.appendChild(line);
         }
-        if (item.referral) { box.appendChild(el("p", "Referral: " + item.referral)); }
+        if (item.needs_text) { box.appendChild(el("p", item.needs_text)); }
+        if (item.referral_route) { box.appendChild(el("p", t("Referral: ") + item.referral_route)); }
         box.appendChild(el("p", item.hours_text));
-        box.appendChild(el("p", item.stale
-          ? "Not verified" + (item.last_verified ? " since " + item.last_verified : "") + "."
-          : "Checked " + item.last_verified + "."));
-        var correct = el("a", "Suggest a correction");
+        box.appendChild(el("p", item.freshness.charAt(0).toUpperCase() + item.freshness.slice(1) + ".",
+          item.stale ? "stale" : null));
+        var details = el("a", t("Details and sources"));
+        details.href = "/assets/" + encodeURIComponent(item.id);
+        var correct = el("a", t("Suggest a correction"));
         correct.href = "/submit?kind=correction&asset_id=" + encodeURIComponent(item.id);
         var last = el("p");
+        last.appendChild(details);
+        last.appendChild(document.createTextNode(" · "));
         last.appendChild(correct);
         box.appendChild(last);
         marker.setPopupContent(box);
@@ -82,7 +117,7 @@
   // Support for the current view, from the server's clusters.
   if (data.assets) {
     var assets = L.layerGroup().addTo(map);
-    overlays["Support"] = assets;
+    overlays[t("Support")] = assets;
     var pending = null;
     var notice = document.getElementById("map-notice");
     var load = function () {
@@ -93,6 +128,7 @@
       });
       if (data.assets.category) { params.set("category", data.assets.category); }
       if (data.assets.openNow) { params.set("open_now", "true"); }
+      Object.keys(data.assets.needs || {}).forEach(function (name) { params.set(name, data.assets.needs[name]); });
       if (pending) { pending.abort(); }
       pending = new AbortController();
       fetch("/api/assets/clusters?" + params.toString(), { credentials: "same-origin", signal: pending.signal })
@@ -107,7 +143,7 @@
             if (p.count > 1) {
               var cluster = L.marker(latlng, {
                 icon: L.divIcon({ className: "cluster-icon", html: el("span", p.count, "mark cluster").outerHTML, iconSize: [34, 34] }),
-                title: p.count + " places here: zoom in", keyboard: true
+                title: p.count + t(" places here: zoom in"), keyboard: true
               });
               cluster.on("click keypress", function () { map.setView(latlng, Math.min(map.getZoom() + 2, 18)); });
               assets.addLayer(cluster);
@@ -117,7 +153,7 @@
           });
           if (notice) {
             notice.textContent = data.assets.openNow && !view.open_filter_applied
-              ? "Zoom in to see only what is open now; all " + view.total + " places in view are shown."
+              ? t("Zoom in to see only what is open now; all %(n)s places in view are shown.").replace("%(n)s", view.total)
               : "";
           }
         })
@@ -137,8 +173,12 @@
   // Mutual aid groups: shaded areas, never a pin on a home.
   if (data.groups) {
     var groups = L.layerGroup().addTo(map);
-    overlays["Mutual aid groups (areas)"] = groups;
-    fetch("/api/assets?category=mutual_aid_group&format=geojson&limit=1000", { credentials: "same-origin" })
+    overlays[t("Mutual aid groups (areas)")] = groups;
+    var groupParams = new URLSearchParams((data.assets && data.assets.needs) || {});
+    groupParams.set("category", "mutual_aid_group");
+    groupParams.set("format", "geojson");
+    groupParams.set("limit", "1000");
+    fetch("/api/assets?" + groupParams.toString(), { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (collection) {
         if (!collection) { return; }
@@ -211,14 +251,22 @@
         if (!profile || !panel) { return; }
         panel.textContent = "";
         var title = el("h3", profile.name + " ");
-        title.appendChild(el("span", "(" + profile.layer + ")", "kind"));
+        title.appendChild(el("span", "(" + t(profile.layer) + ")", "kind"));
         panel.appendChild(title);
-        panel.appendChild(el("p", profile.population.toLocaleString("en-GB") + " people (mid-2015)."));
-        panel.appendChild(table("People by IMD 2019 decile (1 = most deprived)", ["Decile", "People"],
-          profile.imd_mix.map(function (s) { return [s.decile === null ? "unknown" : s.decile, s.population.toLocaleString("en-GB")]; })));
+        panel.appendChild(el("p", profile.population.toLocaleString(lang) + t(" people (mid-2015).")));
+        if (layer !== "lsoa") {  // leaflets are for wards, hubs and neighbourhoods
+          var leaflet = el("p", null, "leaflet");
+          var pdf = el("a", t("Printable leaflet of the support here (PDF, A4)"));
+          pdf.href = "/leaflets/" + encodeURIComponent(layer) + "/" + encodeURIComponent(code) + ".pdf?lang=" + encodeURIComponent(lang);
+          pdf.type = "application/pdf";
+          leaflet.appendChild(pdf);
+          panel.appendChild(leaflet);
+        }
+        panel.appendChild(table(t("People by IMD 2019 decile (1 = most deprived)"), [t("Decile"), t("People")],
+          profile.imd_mix.map(function (s) { return [s.decile === null ? t("unknown") : s.decile, s.population.toLocaleString(lang)]; })));
         var labels = data.categoryLabels || {};
         var kinds = Object.keys(labels).filter(function (c) { return profile.assets[c] || profile.nearest[c]; });
-        panel.appendChild(table("Support in the area", ["Kind", "Number", "per 10,000 people", "Nearest to where people live"],
+        panel.appendChild(table(t("Support in the area"), [t("Kind"), t("Number"), t("per 10,000 people"), t("Nearest to where people live")],
           kinds.map(function (c) {
             var n = profile.nearest[c];
             return [labels[c], profile.assets[c] || 0, profile.assets_per_10k[c] === undefined ? "–" : profile.assets_per_10k[c],
