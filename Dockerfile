@@ -1,4 +1,15 @@
 # The API in a container. The tested path is the Makefile (`make run`); this image mirrors it.
+
+# Stage 1: the browser files the pages serve (Leaflet, Swagger UI), installed from the npm
+# registry by the same script `make install` runs; app/static/vendor is git-ignored, so a clean
+# clone has none (tests/test_docker.py checks this stage makes every file the pages reference).
+FROM node:20-bookworm-slim AS vendor
+WORKDIR /build
+COPY frontend/package.json frontend/package-lock.json ./frontend/
+COPY scripts/vendor.sh ./scripts/
+RUN bash scripts/vendor.sh
+
+# Stage 2: the service.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
@@ -13,6 +24,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 WORKDIR /srv/assetmap
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
+COPY --from=vendor /build/app/static/vendor ./app/static/vendor
 COPY boundaries ./boundaries
 COPY migrations ./migrations
 RUN pip install --no-cache-dir -e . \

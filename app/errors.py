@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.i18n import N_, gettext
+from app.page_paths import NOT_PAGES
 from app.responses import JSON
 
 log = logging.getLogger("assetmap.errors")
@@ -178,7 +179,6 @@ async def _http_error(_: Request, exc: Exception) -> JSON:
 
 DATABASE_UNAVAILABLE = N_("The database is unavailable; try again in a few seconds.")
 RETRY_AFTER_S = "5"
-NOT_PAGES = ("/api/", "/ogc", "/health", "/openapi.json", "/static/")
 
 
 def _is_page(request: Request) -> bool:

@@ -8,20 +8,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from app import i18n
+from app.i18n import N_, gettext
+
+# The English words (the API's and ORUK's); pages show them through gettext.
 ACCESSIBILITY: dict[str, str] = {
-    "step_free_access": "Step-free access",
-    "accessible_toilet": "Accessible toilet",
-    "hearing_loop": "Hearing loop",
-    "bsl": "British Sign Language (BSL)",
-    "large_print": "Large print",
-    "easy_read": "Easy read",
-    "quiet_space": "Quiet space",
-    "accessible_parking": "Accessible parking",
+    "step_free_access": N_("Step-free access"),
+    "accessible_toilet": N_("Accessible toilet"),
+    "hearing_loop": N_("Hearing loop"),
+    "bsl": N_("British Sign Language (BSL)"),
+    "large_print": N_("Large print"),
+    "easy_read": N_("Easy read"),
+    "quiet_space": N_("Quiet space"),
+    "accessible_parking": N_("Accessible parking"),
 }
-COSTS: dict[str, str] = {"free": "Free", "low_cost": "Low cost", "paid": "Paid"}
+COSTS: dict[str, str] = {"free": N_("Free"), "low_cost": N_("Low cost"), "paid": N_("Paid")}
 REFERRALS: dict[str, str] = {
-    "open_access": "Open access (no referral needed)",
-    "referral_needed": "Referral needed",
+    "open_access": N_("Open access (no referral needed)"),
+    "referral_needed": N_("Referral needed"),
 }
 MAX_AGE = 120
 
@@ -394,21 +398,28 @@ def needs_text(
     """The needs fields in words, for a page or a phone call: 'Speaks Urdu, Polish · Step-free
     access · Ages 16 to 25 · Free · Referral needed' ('' when none is known)."""
     parts = []
-    spoken = [language_name(code) for code in languages]
+    spoken = [spoken_name(code) for code in languages]
     if spoken:
-        parts.append("Speaks " + ", ".join(spoken))
-    parts += [ACCESSIBILITY.get(code, code) for code in accessibility]
+        parts.append(gettext("Speaks %(languages)s") % {"languages": ", ".join(spoken)})
+    parts += [gettext(ACCESSIBILITY[code]) if code in ACCESSIBILITY else code
+              for code in accessibility]  # fmt: skip
     if min_age is not None and max_age is not None:
-        parts.append(f"Ages {min_age} to {max_age}")
+        parts.append(gettext("Ages %(from)s to %(to)s") % {"from": min_age, "to": max_age})
     elif min_age is not None:
-        parts.append(f"Ages {min_age} and over")
+        parts.append(gettext("Ages %(age)s and over") % {"age": min_age})
     elif max_age is not None:
-        parts.append(f"Ages up to {max_age}")
+        parts.append(gettext("Ages up to %(age)s") % {"age": max_age})
     if cost:
-        parts.append(COSTS.get(cost, cost))
+        parts.append(gettext(COSTS[cost]) if cost in COSTS else cost)
     if referral:
-        parts.append("No referral needed" if referral == "open_access" else "Referral needed")
+        open_access = referral == "open_access"
+        parts.append(gettext("No referral needed") if open_access else gettext("Referral needed"))
     return " · ".join(parts)
+
+
+def spoken_name(code: str) -> str:
+    """A language's name in the page's language (CLDR), else its English name."""
+    return i18n.language_name(code) or language_name(code)
 
 
 # Offered first in the pages' "Speaks" choice: languages widely spoken in Kirklees besides

@@ -406,7 +406,10 @@ class ClusterView(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[Feature]
     mode: Literal["clusters", "points"]
-    total: int = Field(description="Assets in the view (before any opening-time filter)")
+    total: int = Field(
+        description="Assets in the view; with an opening time, those open then or without "
+        "published hours (each cell counts the latter as `unknown`)"
+    )
     open_filter_applied: bool
 
 

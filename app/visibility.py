@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from app import i18n
 from app.geo.hours import published_hours
 from app.needs import needs_text
 from app.principal import Principal
@@ -72,18 +73,16 @@ def is_stale(last_verified: date | None, today: date, stale_after_days: int) -> 
     return last_verified is None or last_verified < today - timedelta(days=stale_after_days)
 
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")  # fmt: skip
-
-
 def freshness(last_verified: date | None, stale: bool) -> str:
     """How fresh an entry is, in words for the public: 'checked March 2026', or 'not checked
     since 2020 — may have changed' (or 'not checked yet — may have changed')."""
     if last_verified is None:
-        return "not checked yet — may have changed"
+        return i18n.gettext("not checked yet — may have changed")
     if stale:
-        return f"not checked since {last_verified.year} — may have changed"
-    return f"checked {MONTHS[last_verified.month - 1]} {last_verified.year}"
+        return i18n.gettext("not checked since %(year)s — may have changed") % {
+            "year": last_verified.year
+        }
+    return i18n.gettext("checked %(month)s") % {"month": i18n.month_and_year(last_verified)}
 
 
 def present(

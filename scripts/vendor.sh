@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install the browser files the app serves itself (Leaflet, Swagger UI) from the npm registry into
 # app/static/vendor (git-ignored), so no page loads anything from a third-party host.
+# The Dockerfile's first stage runs this same script. VENDOR_DIR puts the files elsewhere (the
+# test of that stage, tests/test_docker.py, vendors into a temporary folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v npm >/dev/null; then
@@ -8,9 +10,9 @@ if ! command -v npm >/dev/null; then
     bash scripts/apt-install.sh nodejs npm
 fi
 export SCARF_ANALYTICS=false   # swagger-ui-dist's install-time telemetry: off
-(cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+(cd frontend && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
 modules=frontend/node_modules
-vendor=app/static/vendor
+vendor=${VENDOR_DIR:-app/static/vendor}
 rm -rf "$vendor"
 mkdir -p "$vendor/leaflet/images" "$vendor/swagger-ui" "$vendor/axe-core"
 cp "$modules/leaflet/dist/leaflet.js" "$modules/leaflet/dist/leaflet.css" "$vendor/leaflet/"

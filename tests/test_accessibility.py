@@ -36,6 +36,9 @@ STATES = {
     "hub-large-contrast-urdu": HUB + "&large=on&contrast=on&lang=ur",
     "shortlist": "/s/{shortlist}",
     "shortlist-gone": "/s/no-such-list-here",
+    "planner-coverage": "/planner?category=food_bank&max_km=2&layer=ward",
+    "submit-correction": "/submit?kind=correction",
+    "map-open-now-district": "/?category=advice&open_now=true",
     "accessibility-statement": "/accessibility",
     "accessibility-statement-urdu": "/accessibility?lang=ur&contrast=on",
 }

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.settings import Settings
 from tests.conftest import auth
 
 
@@ -143,7 +145,7 @@ def test_coverage_rows_add_up_to_the_district(client: TestClient, layer: str) ->
 
 
 def test_coverage_extremes_and_csv(client: TestClient) -> None:
-    none = client.get("/api/coverage", params={"category": "vcs_anchor", "layer": "hub"}).json()
+    none = client.get("/api/coverage", params={"category": "council_hub", "layer": "hub"}).json()
     assert none["total"]["population_beyond"] == none["total"]["population"]
     everywhere = client.get(
         "/api/coverage", params={"category": "gp_practice", "layer": "hub", "max_km": 50}
@@ -163,12 +165,21 @@ def test_coverage_extremes_and_csv(client: TestClient) -> None:
     )
 
 
-def test_stale_window_is_a_setting(client: TestClient, keys: dict[str, str]) -> None:
-    year_ago = (date.today() - timedelta(days=364)).isoformat()
+def test_stale_window_is_a_setting(
+    client: TestClient, keys: dict[str, str], settings: Settings
+) -> None:
+    """Checked 200 days ago: fresh with the default window (365 days), stale with 180."""
+    checked = (date.today() - timedelta(days=200)).isoformat()
     item = client.post(
         "/api/assets",
-        json={"name": "Example Year Old (synthetic)", "category": "carers",
-              "postcode": "HD1 1AA", "last_verified": year_ago, "synthetic": True},
+        json={"name": "Example Checked In Spring (synthetic)", "category": "carers",
+              "postcode": "HD1 1AA", "last_verified": checked, "synthetic": True},
         headers=auth(keys["admin"]),
     ).json()  # fmt: skip
-    assert item["stale"] is False
+    assert settings.stale_after_days == 365 and item["stale"] is False
+    shorter = settings.model_copy(update={"stale_after_days": 180})
+    with TestClient(create_app(shorter)) as short:
+        again = short.get(f"/api/assets/{item['id']}").json()
+        listed = short.get("/api/assets", params={"q": "Example Checked In Spring"}).json()
+    assert again["stale"] is True
+    assert [i["stale"] for i in listed["items"] if i["id"] == item["id"]] == [True]

@@ -54,7 +54,7 @@ def test_csv_in_gives_csv_out_and_a_bom_is_accepted(client: TestClient) -> None:
     assert lines[-1].startswith("# Contains OS data")
     rows = list(csv.DictReader(io.StringIO("\n".join(lines[:-1]))))
     assert [r["ward_name"] for r in rows] == ["Newsome", "Batley East", ""]
-    assert rows[2]["error"].startswith("'nonsense' is not a UK postcode")
+    assert rows[2]["error"].startswith("'nonsense' is not a postcode")
 
 
 def test_a_multipart_csv_upload_works(client: TestClient) -> None:

@@ -6,7 +6,7 @@ Accept-Language while their `code` stays the same; numbers and dates follow the 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,13 +17,16 @@ from fastapi.testclient import TestClient
 
 from app import i18n
 from app.geo.hours import LONDON
+from app.visibility import freshness
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
 PAGES = ["/", "/hub", "/planner", "/submit", "/moderate", "/accessibility",
          "/hub?postcode=WF14+8AN&needs=food_bank&needs=library",
          "/planner?area=ward%3AE05001390&category=food_bank&max_km=2&layer=ward",
-         "/?postcode=HD1+1AA&category=library"]  # fmt: skip
+         "/?postcode=HD1+1AA&category=library", "/checks", "/referrals", "/referrals/new",
+         "/verify", "/hub?postcode=WF14+8AN&needs=food_bank&languages=ur&accessibility=bsl",
+         ]  # fmt: skip
 NOTICE = {
     "ur": "اس صفحے کا ترجمہ مشین سے کیا گیا ہے",
     "pl": "Ta strona została przetłumaczona maszynowo",
@@ -130,7 +133,7 @@ def test_an_api_error_detail_follows_accept_language_and_its_code_does_not(
     )
     assert english.status_code == other.status_code == 404
     assert english.json()["code"] == other.json()["code"] == "unknown_postcode"
-    assert "is well formed but not in" in english.json()["detail"]
+    assert "HD9 9ZZ is not one we know in Kirklees" in english.json()["detail"]
     assert other.json()["detail"] != english.json()["detail"]
     assert "HD9 9ZZ" in other.json()["detail"]
     assert other.headers["content-language"] == code
@@ -164,3 +167,39 @@ def test_accept_language_quality_values_pick_the_best_language_we_have() -> None
     assert i18n.choose("PL", "ur", "pa") == "pl"
     assert i18n.choose(None, "ur", "pa") == "ur"
     assert i18n.choose("xx", "yy", "pa") == "pa"
+
+
+def test_freshness_names_the_month_in_the_language() -> None:
+    march = date(2026, 3, 5)
+    with i18n.speaking("en"):
+        assert freshness(march, False) == "checked March 2026"
+        assert freshness(march, True) == "not checked since 2026 — may have changed"
+    with i18n.speaking("pl"):
+        assert freshness(march, False) == "sprawdzono: marzec 2026"
+        assert freshness(None, True) == "jeszcze niesprawdzone — mogło się zmienić"
+    with i18n.speaking("ur"):
+        assert "مارچ 2026" in freshness(march, False)
+    with i18n.speaking("pa"):
+        assert "ਮਾਰਚ 2026" in freshness(march, False)
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_an_entry_page_its_needs_and_the_search_form_speak_the_language(
+    client: TestClient, code: str
+) -> None:
+    client.cookies.clear()
+    first = client.get("/api/assets", params={"category": "library"}).json()["items"][0]
+    page = client.get(f"/assets/{first['id']}?lang={code}")
+    client.cookies.clear()
+    assert page.status_code == 200
+    assert first["name"] in page.text  # names stay as the source gives them
+    with i18n.speaking(code):
+        for word in ("Last checked", "Opening hours", "Sources", "Library", "See it on the map"):
+            assert i18n.gettext(word) != word
+            assert i18n.gettext(word) in page.text
+        hub = client.get(f"/hub?lang={code}")
+        client.cookies.clear()
+        # the needs form: language names from CLDR, features from the catalog
+        assert i18n.locale().languages["ur"] in hub.text
+        assert i18n.gettext("Step-free access") in hub.text
+        assert ">Step-free access<" not in hub.text

@@ -90,7 +90,28 @@ def test_a_malformed_postcode_is_a_422_a_person_can_act_on(client: TestClient) -
     response = client.get("/api/lookup", params={"postcode": "HD"})
     assert response.status_code == 422
     assert response.json()["code"] == "malformed_postcode"
-    assert "like HD1 1AA" in response.json()["detail"]
+    detail = response.json()["detail"]
+    assert "like HD1 1AA" in detail and "(an outward code like HD9)" in detail
+    nonsense = client.get("/api/lookup", params={"postcode": "not one"}).json()
+    assert nonsense["code"] == "malformed_postcode" and "like HD1 1AA" in nonsense["detail"]
+
+
+def test_a_postcode_elsewhere_is_said_to_be_outside_kirklees_with_its_area(
+    client: TestClient,
+) -> None:
+    """In the service's words, never the names of its data files or a lookup the page lacks."""
+    leeds = client.get("/api/lookup", params={"postcode": "LS1 4AP"})
+    assert leeds.status_code == 404 and leeds.json()["code"] == "unknown_postcode"
+    detail = leeds.json()["detail"]
+    assert detail.startswith("LS1 4AP is not a Kirklees postcode") and "Leeds" in detail
+    for internal in ("Code-Point", "ONS", "files", "latitude"):
+        assert internal not in detail
+    page = client.get("/", params={"postcode": "ls1 4ap"}).text
+    assert "LS1 4AP is not a Kirklees postcode: it is in the Leeds area" in page
+    # where a whole postcode is needed (a proposed entry), half of one is said to be half
+    half = client.post("/submit", data={"kind": "new", "name": "Example Half Postcode Hall",
+                                        "category": "library", "postcode": "HD1"}).text  # fmt: skip
+    assert "HD1 is only the first half of a postcode: add the rest, e.g. HD1 2QT." in half
 
 
 def test_an_unknown_postcode_is_a_404_saying_so(client: TestClient) -> None:

@@ -262,7 +262,8 @@ def test_minimum_and_maximum_age_keep_services_for_people_of_those_ages(
     assert (service["minimum_age"], service["maximum_age"]) == (16, 25)
     assert service["cost_options"][0]["option"] == "Free"
     assert client.get("/oruk/services", params={"minimum_age": "x"}).status_code == 422
-    assert client.get("/oruk/services", params={"minimum_age": 20, "maximum_age": 10}).status_code
+    backwards = client.get("/oruk/services", params={"minimum_age": 20, "maximum_age": 10})
+    assert backwards.status_code == 422 and backwards.json()["code"] == "invalid_age"
     assert client.get("/oruk/services", params={"colour": "blue"}).status_code == 400
 
 
@@ -339,3 +340,25 @@ def test_unknown_ids_are_404(client: TestClient, made: dict[str, int]) -> None:
         assert response.status_code == 404, path
         assert response.json()["detail"].startswith("There is no")
     assert client.get(f"/oruk/services/{pantry}").status_code == 200
+
+
+def test_an_archived_entry_is_gone_from_oruk_and_ogc(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """The routers rely on the public's scope alone to hide archived entries."""
+    name = "Example Oruk Archived Hall (synthetic)"
+    made = client.post(
+        "/api/assets",
+        json={"name": name, "category": "community_centre", "postcode": "HD1 1AA",
+              "synthetic": True},
+        headers=auth(keys["admin"]),
+    ).json()  # fmt: skip
+    service = f"/oruk/services/{_sid(client, name)}"
+    feature = f"/ogc/collections/assets/items/{made['id']}"
+    assert client.get(service).status_code == 200 and client.get(feature).status_code == 200
+    tag = client.get(f"/api/assets/{made['id']}", headers=auth(keys["admin"])).headers["ETag"]
+    archived = client.delete(
+        f"/api/assets/{made['id']}", headers={**auth(keys["admin"]), "If-Match": tag}
+    )
+    assert archived.json()["status"] == "archived"
+    assert client.get(service).status_code == 404 and client.get(feature).status_code == 404

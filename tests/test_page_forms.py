@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from app.main import create_app
@@ -17,7 +19,30 @@ def test_a_proposal_from_the_form_waits_for_moderation(client: TestClient) -> No
     assert sent.status_code == 200 and "Thank you: proposal" in sent.text
     assert "Example Form Pantry" not in client.get("/", params={"category": "food_bank"}).text
     missing = client.post("/submit", data={**form, "name": ""})
-    assert missing.status_code == 422 and "Please fix" in missing.text
+    assert missing.status_code == 422 and "There is a problem" in missing.text
+
+
+def test_every_mistake_in_a_proposal_is_listed_at_once_and_linked_to_its_field(
+    client: TestClient,
+) -> None:
+    """The GOV.UK error summary: all the mistakes, in plain words, each a link to its field,
+    and the field itself marked with its own message."""
+    sent = client.post("/submit", data={"kind": "new", "name": "", "postcode": "HD1",
+                                        "email": "not an email", "website": "example"})  # fmt: skip
+    assert sent.status_code == 422
+    page = sent.text
+    assert "<title>Error: " in page
+    summary = page[page.index('class="error-summary"') : page.index("</div>", page.index(
+        'class="error-summary"'))]  # fmt: skip
+    links = re.findall(r'<a href="#([a-z_]+)">([^<]+)</a>', summary)
+    assert [field for field, _ in links] == ["name", "category", "postcode", "email", "website"]
+    assert dict(links)["name"] == "Enter the name of the place or group."
+    assert "first half of a postcode" in dict(links)["postcode"]
+    for field, _ in links:
+        assert f'id="{field}" aria-invalid="true" aria-describedby="{field}-error"' in page
+        assert f'id="{field}-error"' in page
+    assert "Field required" not in page and "proposal." not in page
+    assert 'value="example"' in page  # nothing typed is lost
 
 
 def test_moderators_sign_in_once_and_decide(client: TestClient, keys: dict[str, str]) -> None:

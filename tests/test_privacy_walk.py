@@ -15,6 +15,7 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+from sqlalchemy import Engine, text
 
 from app.interop import oruk
 from tests.conftest import auth
@@ -24,6 +25,7 @@ SECRET_EMAIL = "private-desk@example.org"
 SECRET_ADDRESS = "7 Example Close"
 PROFESSIONAL = "Example Refuge Office (synthetic)"
 HIDDEN = "Example Safe House (synthetic)"
+SHORTLIST = "privacy-walk-list"
 # A group that drew a 40 m box round a home at WF17 5DA: a corner must appear neither as a pair of
 # numbers in text (to six decimals, as GeoJSON keeps them) nor as the doubles a binary format
 # (GeoPackage) would hold.
@@ -49,7 +51,7 @@ TILES = [f"/tiles/{layer}/{zxy}.mvt" for layer in ("assets", "ward", "lsoa")
 
 
 @pytest.fixture(scope="module")
-def walk_assets(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
+def walk_assets(client: TestClient, keys: dict[str, str], db: Engine) -> dict[str, int]:
     base = {"category": "advice", "postcode": "WF17 5DA", "synthetic": True,
             "opening_hours": [{"day": d, "opens": "00:00", "closes": "23:59"} for d in
                               ("monday", "tuesday", "wednesday", "thursday", "friday",
@@ -75,6 +77,16 @@ def walk_assets(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
         response = client.post("/api/assets", json=body, headers=auth(keys["admin"]))
         assert response.status_code == 201, response.text
         made[label] = response.json()["id"]
+    with db.begin() as conn:  # a list sent by a hub worker, naming the hidden entries too
+        conn.execute(
+            text(
+                "INSERT INTO shortlist (id, asset_ids, language, sent_by, channel, expires_at) "
+                "VALUES (:id, :ids, 'en', 'test', 'sms', now() + interval '1 day') "
+                "ON CONFLICT (id) DO UPDATE SET asset_ids = EXCLUDED.asset_ids, "
+                "expires_at = EXCLUDED.expires_at"
+            ),
+            {"id": SHORTLIST, "ids": list(made.values())},
+        )
     return made
 
 
@@ -96,6 +108,7 @@ def _samples(walk: dict[str, int]) -> dict[str, list[str]]:
         "submission_id": ["1"],
         "referral_id": ["1"],
         "collection_id": ["assets"],
+        "shortlist_id": [SHORTLIST],  # holds every walked entry: /s/{id} shows public ones only
         "feature_id": [str(i) for i in walk.values()],
         "id": [  # the ORUK routes' ids: services, services at locations, the taxonomy, a term
             *(

@@ -22,11 +22,15 @@ def _all(client: TestClient, category: str, **params: str) -> list[dict]:
 
 def test_food_banks_are_the_give_food_ones(client: TestClient, settings: Settings) -> None:
     rows = _rows(settings, "foodbanks_kirklees_givefood.csv")
-    banks = [b for b in _all(client, "food_bank") if b["source"].startswith("givefood")]
+    banks = [  # other tests add synthetic food banks, some through the Give Food importer
+        b
+        for b in _all(client, "food_bank")
+        if b["source"].startswith("givefood") and not b["synthetic"]
+    ]
     assert len(banks) == len(rows) == 4
     moved = {"WF17 5DT": "WF17 8PD"}  # Batley Food Bank, from Give Food's 2026 row
     assert {b["postcode"] for b in banks} == {moved.get(r["postcode"], r["postcode"]) for r in rows}
-    assert all(b["phone"] and b["website"] and not b["synthetic"] for b in banks)
+    assert all(b["phone"] and b["website"] for b in banks)
 
 
 def test_the_24_open_libraries_are_public_and_named_exactly(

@@ -20,7 +20,7 @@ from app.cli import cli
 from app.db import create_api_engine
 from app.register.confirmation import parse_age, send_requests
 from app.settings import Settings
-from app.visibility import MONTHS, freshness
+from app.visibility import freshness
 from tests.conftest import auth, live_server
 from tests.mailbox import Mailbox, body_of
 
@@ -84,7 +84,7 @@ def test_the_check_list_confirms_corrects_and_closes_in_one_step(
     shown = client.get(f"/api/assets/{old['id']}").json()
     assert shown["last_verified"] == date.today().isoformat() and not shown["stale"]
     assert shown["verified_how"] == "phone"
-    assert shown["freshness"].startswith(f"checked {MONTHS[date.today().month - 1]}")
+    assert shown["freshness"].startswith(f"checked {date.today():%B}")
     corrected = check(never["id"], action="correct", how="visit",
                       changes={"phone": "01924 000222"})  # fmt: skip
     assert corrected.status_code == 200, corrected.text

@@ -26,6 +26,9 @@ EXCEPTIONS_JSON = """(SELECT coalesce(json_agg(json_build_object(
                 'opens', to_char(e.opens, 'HH24:MI'), 'closes', to_char(e.closes, 'HH24:MI'),
                 'note', e.note) ORDER BY e.starts_on), '[]')
         FROM opening_exception e WHERE e.asset_id = a.id)"""
+# SQL's twin of app.geo.hours.has_hours: weekly hours, or dated hours that are not a closure.
+HOURS_PUBLISHED = """(EXISTS (SELECT 1 FROM opening_rule r WHERE r.asset_id = a.id)
+        OR EXISTS (SELECT 1 FROM opening_exception e WHERE e.asset_id = a.id AND NOT e.closed))"""
 
 SOURCES_JSON = """(SELECT coalesce(json_agg(json_build_object(
                 'source', l.source, 'ref', l.ref, 'licence', s.licence,
@@ -139,6 +142,7 @@ class AssetFilter:
     stale: bool | None = None
     ids: Sequence[int] | None = None
     hours: HoursFilter | None = None
+    hours_published: bool | None = None  # False: only those without published hours
     licences: Sequence[str] | None = None  # every source's licence among these (or `commercial`)
     changed_after: datetime | None = None  # committed after (the change feed's clock)
     needs: NeedsFilter | None = None  # languages, accessibility, age, cost, referral
@@ -178,6 +182,8 @@ class AssetFilter:
         if self.ids is not None:
             clauses.append("a.id = ANY(CAST(:ids AS bigint[]))")
             params["ids"] = list(self.ids)
+        if self.hours_published is not None:
+            clauses.append(HOURS_PUBLISHED if self.hours_published else f"NOT {HOURS_PUBLISHED}")
         if self.hours is not None:
             clause, hours_params = self.hours.clause()
             clauses.append(clause)

@@ -15,7 +15,7 @@ import numpy as np
 
 from app.errors import InvalidInput, PayloadTooLarge
 from app.formats import csv_text
-from app.geo.postcodes import PostcodePlace, normalise_postcode
+from app.geo.postcodes import PostcodePlace, malformed_words, normalise_postcode, unknown_words
 from app.geo.projection import transformer
 
 LAYERS = ("district", "ward", "hub", "neighbourhood", "lsoa")
@@ -178,15 +178,13 @@ def _plan_rows(items: Sequence[Any], postcodes: Mapping[str, PostcodePlace]) -> 
                 out.add(
                     id_,
                     postcode=str(raw_postcode)[:16],
-                    error=_error(
-                        "malformed_postcode", f"'{str(raw_postcode)[:16]}' is not a UK postcode"
-                    ),
+                    error=_error("malformed_postcode", malformed_words(str(raw_postcode))),
                 )
             elif (place := postcodes.get(postcode)) is None:
                 out.add(
                     id_,
                     postcode=postcode,
-                    error=_error("unknown_postcode", f"{postcode} is not in the postcode files"),
+                    error=_error("unknown_postcode", unknown_words(postcode)),
                 )
             else:
                 out.add(id_, place.lat, place.lon, postcode)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from app.geo.hours import OpeningState
+from app.geo.hours import OpeningState, london_today
 from app.geo.nearest import MAX_SCANNED
 from app.geo.needs import NeedsFilter
 from app.geo.reads.base import Listed, Presented, Reads, present_items
@@ -68,6 +68,13 @@ class Moment:
     at: datetime
     today: date
     stale_after_days: int
+
+    @classmethod
+    def of_call(cls, at: datetime, stale_after_days: int) -> Moment:
+        """One rule for the page and the API: opening states at `at`, but "today" (what is
+        stale, which dated exceptions are still to come) is the real date, even for a call
+        asked about another day."""
+        return cls(at, london_today(), stale_after_days)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,12 @@
 """Assets for a map view, clustered on the server so a map of 100,000 assets stays light: a grid
 in British National Grid whose cells are about 60 screen pixels at the map's zoom; when few
 enough assets are in view, the assets themselves. Groups shown by their areas are not points
-and are left to the area layer."""
+and are left to the area layer.
+
+With an opening time, the view keeps what is open then and what has no published hours (a GP
+or food bank that lists none: "ring first"), at every zoom; only what is known to be closed
+goes. Cells count the "ring first" ones apart (`unknown`), and each asset says which it is
+(`opening`: open or unknown)."""
 
 from __future__ import annotations
 
@@ -12,13 +17,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.geo.assets import EXCEPTIONS_JSON, RULES_JSON, AssetFilter
+from app.geo.assets import EXCEPTIONS_JSON, HOURS_PUBLISHED, RULES_JSON, AssetFilter, may_be_open
 from app.geo.hours import state_of
 from app.geo.projection import transformer
 from app.principal import Principal
 
 CELL_PIXELS = 48
-POINTS_WHEN_AT_MOST = 60  # or from POINTS_FROM_ZOOM on: then each asset, and opening filters apply
+POINTS_WHEN_AT_MOST = 60  # or from POINTS_FROM_ZOOM on: then each asset, not cells
 POINTS_FROM_ZOOM = 15
 METRES_PER_PIXEL_AT_ZOOM_0 = 156_543.03 * math.cos(math.radians(53.65))  # at Kirklees
 
@@ -41,6 +46,11 @@ async def view(
     where, params = filters.where(principal)
     params.update(zip(("west", "south", "east", "north"), bbox, strict=True))
     in_view = f"{where} AND a.service_area IS NULL AND a.geom && {ENVELOPE}"
+    if open_at is not None:
+        params["open_ids"] = await _open_in_view(conn, in_view, params, open_at)
+        in_view = (
+            f"{in_view} AND (a.id = ANY(CAST(:open_ids AS bigint[])) OR NOT {HOURS_PUBLISHED})"
+        )
     # Cells by plain arithmetic on the grid coordinates, centres averaged there and turned to
     # longitude and latitude here: only the few hundred cells are transformed, not every asset.
     cells = (
@@ -48,7 +58,9 @@ async def view(
             text(
                 f"""
                 SELECT count(*) AS n, avg(ST_X(a.geom_bng)) AS x, avg(ST_Y(a.geom_bng)) AS y,
-                       mode() WITHIN GROUP (ORDER BY a.category) AS category
+                       mode() WITHIN GROUP (ORDER BY a.category) AS category,
+                       min(a.id) AS id, min(a.name) AS name,
+                       count(*) FILTER (WHERE NOT {HOURS_PUBLISHED}) AS unknown
                 FROM asset a WHERE {in_view}
                 GROUP BY floor(ST_X(a.geom_bng) / :cell), floor(ST_Y(a.geom_bng) / :cell)
                 """
@@ -57,7 +69,7 @@ async def view(
         )
     ).all()
     total = sum(cell.n for cell in cells)
-    if total <= POINTS_WHEN_AT_MOST:
+    if total <= POINTS_WHEN_AT_MOST or zoom >= POINTS_FROM_ZOOM:
         return await _points(conn, in_view, params, open_at, total)
     lons, lats = transformer(27700, 4326).transform(
         [cell.x for cell in cells], [cell.y for cell in cells]
@@ -66,7 +78,7 @@ async def view(
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-            "properties": {"count": cell.n, "category": cell.category},
+            "properties": _cell_properties(cell, open_at is not None),
         }
         for cell, lon, lat in zip(cells, lons, lats, strict=True)
     ]
@@ -75,8 +87,35 @@ async def view(
         "features": features,
         "mode": "clusters",
         "total": total,
-        "open_filter_applied": False,
+        "open_filter_applied": open_at is not None,
     }
+
+
+def _cell_properties(cell: Any, with_opening: bool) -> dict[str, Any]:
+    """A cell of one asset is that asset (so its marker opens it); a cell of more, a count."""
+    properties: dict[str, Any] = {"count": cell.n, "category": cell.category}
+    if cell.n == 1:
+        properties.update(id=cell.id, name=cell.name)
+    if with_opening:
+        properties["unknown"] = cell.unknown
+        if cell.n == 1:
+            properties["opening"] = "unknown" if cell.unknown else "open"
+    return properties
+
+
+async def _open_in_view(
+    conn: AsyncConnection, in_view: str, params: dict[str, Any], at: datetime
+) -> list[int]:
+    """The ids in view open at `at`: a cheap SQL superset, then the exact opening rules."""
+    maybe, open_params = may_be_open(at)
+    rows = await conn.execute(
+        text(
+            f"SELECT a.id, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions "
+            f"FROM asset a WHERE {in_view} AND {maybe}"
+        ),
+        {**params, **open_params},
+    )
+    return [r.id for r in rows if state_of(r.rules, r.exceptions, at).open_now]
 
 
 async def _points(
@@ -98,20 +137,21 @@ async def _points(
     )
     features = []
     for r in rows:
-        if open_at is not None and not state_of(r.rules, r.exceptions, open_at).open_now:
-            continue
+        properties: dict[str, Any] = {
+            "count": 1, "id": r.id, "name": r.name, "category": r.category,
+            "synthetic": r.synthetic,
+        }  # fmt: skip
+        if open_at is not None:
+            state = state_of(r.rules, r.exceptions, open_at)
+            if state.state == "closed":
+                continue
+            properties["opening"] = state.state
         features.append(
             {
                 "type": "Feature",
                 "id": r.id,
                 "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-                "properties": {
-                    "count": 1,
-                    "id": r.id,
-                    "name": r.name,
-                    "category": r.category,
-                    "synthetic": r.synthetic,
-                },
+                "properties": properties,
             }
         )
     return {

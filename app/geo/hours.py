@@ -9,7 +9,7 @@ rules and no special hours has unknown hours and is never "open".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
@@ -87,11 +87,6 @@ def _bank_holidays(year: int) -> holidays.HolidayBase:
 
 def is_bank_holiday(day: date) -> bool:
     return day in _bank_holidays(day.year)
-
-
-def bank_holiday_name(day: date) -> str | None:
-    name = _bank_holidays(day.year).get(day)
-    return str(name) if name else None
 
 
 def london(moment: datetime) -> datetime:
@@ -186,6 +181,24 @@ def clock_words(value: time) -> str:
     return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
 
 
+def day_runs(by_day: Mapping[int, str], names: Sequence[str]) -> list[str]:
+    """'Mon–Wed 10am–1pm', one part per run of weekdays (0–6) with the same hours; `names` are
+    the days' names in the reader's language."""
+    parts: list[str] = []
+    day = 0
+    while day < 7:
+        if day not in by_day:
+            day += 1
+            continue
+        end = day
+        while end + 1 < 7 and by_day.get(end + 1) == by_day[day]:
+            end += 1
+        label = names[day] if end == day else f"{names[day]}–{names[end]}"
+        parts.append(f"{label} {by_day[day]}")
+        day = end + 1
+    return parts
+
+
 def describe_hours(rules: Sequence[Rule], note: str | None = None) -> str:
     """Hours in words, to read out on the phone: 'Mon 1pm–5pm; Tue and Wed 10am–1pm; …'."""
     if not rules:
@@ -196,18 +209,7 @@ def describe_hours(rules: Sequence[Rule], note: str | None = None) -> str:
         spans = [f"{clock_words(r.opens)}–{clock_words(r.closes)}" for r in rules if r.day == day]
         if spans:
             by_day[day] = ", ".join(spans)
-    parts: list[str] = []
-    day = 0
-    while day < 7:
-        if day not in by_day:
-            day += 1
-            continue
-        end = day
-        while end + 1 < 7 and by_day.get(end + 1) == by_day[day]:
-            end += 1
-        names = SHORT_NAMES[day] if end == day else f"{SHORT_NAMES[day]}–{SHORT_NAMES[end]}"
-        parts.append(f"{names} {by_day[day]}")
-        day = end + 1
+    parts = day_runs(by_day, SHORT_NAMES)
     closed_days = [SHORT_NAMES[d] for d in range(7) if d not in by_day]
     if closed_days:
         parts.append("closed " + ", ".join(closed_days))

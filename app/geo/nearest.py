@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import RowMapping, text
+from sqlalchemy import RowMapping, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.geo.assets import ASSET_COLUMNS, ASSET_FROM, AssetFilter, may_be_open
@@ -58,7 +58,27 @@ def located_json(
     )
 
 
-def _query(where: str, within: bool) -> Any:
+def statement(
+    principal: Principal,
+    filters: AssetFilter,
+    easting: float,
+    northing: float,
+    at: datetime,
+    max_m: float | None = None,
+    open_only: bool = False,
+) -> tuple[TextClause, dict[str, Any]]:
+    """The statement `nearest` runs, with its parameters but for `limit` and `offset` (the
+    test of its plan explains this very statement)."""
+    where, params = filters.where(principal)
+    if open_only:
+        maybe, open_params = may_be_open(at)
+        where = f"{where} AND {maybe}"
+        params.update(open_params)
+    params.update(easting=easting, northing=northing, max_m=max_m)
+    return _query(where, max_m is not None), params
+
+
+def _query(where: str, within: bool) -> TextClause:
     distance = f"ST_DWithin(a.place_bng, {POINT}, :max_m)" if within else "true"
     return text(
         f"SELECT {ASSET_COLUMNS}, ST_Distance(a.place_bng, {POINT}) AS distance_m "
@@ -80,13 +100,7 @@ async def nearest(
     open_only: bool = False,
 ) -> list[Found]:
     """The `limit` nearest assets (open at `at` when `open_only`), nearest first."""
-    where, params = filters.where(principal)
-    if open_only:
-        maybe, open_params = may_be_open(at)
-        where = f"{where} AND {maybe}"
-        params.update(open_params)
-    sql = _query(where, max_m is not None)
-    params.update(easting=easting, northing=northing, max_m=max_m)
+    sql, params = statement(principal, filters, easting, northing, at, max_m, open_only)
     found: list[Found] = []
     seen: set[int] = set()
     offset, batch = 0, limit if not open_only else max(limit * 4, FIRST_BATCH)

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from app.needs import ACCESSIBILITY, COSTS, language_name
+from app.i18n import gettext
+from app.needs import ACCESSIBILITY, COSTS, spoken_name
 
 
 @dataclass(frozen=True)
@@ -33,19 +34,22 @@ class NeedsFilter:
     def describe(self) -> str:
         """What is asked, in words: 'speaks Urdu or Punjabi; step-free access; for age 72'."""
         parts = []
+        either = gettext(" or ")
         if self.languages:
-            parts.append("speaks " + " or ".join(language_name(c) for c in self.languages))
-        parts += [ACCESSIBILITY.get(c, c).lower() for c in self.accessibility]
+            spoken = either.join(spoken_name(c) for c in self.languages)
+            parts.append(gettext("speaks %(languages)s") % {"languages": spoken})
+        parts += [gettext(ACCESSIBILITY.get(c, c)).lower() for c in self.accessibility]
         if self.age_from is not None and self.age_from == self.age_to:
-            parts.append(f"for age {self.age_from:g}")
+            parts.append(gettext("for age %(age)s") % {"age": f"{self.age_from:g}"})
         elif self.age_from is not None or self.age_to is not None:
-            parts.append(f"for ages {self.age_from or 0:g} to {self.age_to or self.age_from:g}")
+            ages = {"from": f"{self.age_from or 0:g}", "to": f"{self.age_to or self.age_from:g}"}
+            parts.append(gettext("for ages %(from)s to %(to)s") % ages)
         if self.costs:
-            parts.append(" or ".join(COSTS.get(c, c).lower() for c in self.costs))
+            parts.append(either.join(gettext(COSTS.get(c, c)).lower() for c in self.costs))
         if self.referrals == ("open_access",):
-            parts.append("no referral needed")
+            parts.append(gettext("no referral needed"))
         elif self.referrals:
-            parts.append("by referral")
+            parts.append(gettext("by referral"))
         return "; ".join(parts)
 
     def clause(self, alias: str = "a") -> tuple[str, dict[str, Any]]:

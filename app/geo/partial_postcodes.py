@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.geo.postcodes import MalformedPostcode, UnknownPostcode
+from app.geo.postcodes import MalformedPostcode, unknown_postcode
+from app.i18n import N_
 
 _OUTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 _SECTOR = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9])$")
@@ -69,10 +70,12 @@ async def find_partial(conn: AsyncConnection, raw: str) -> PartialPostcode:
     one, a 404 when no live postcode starts so."""
     forms = partial_forms(raw)
     if not forms:
-        shown = raw.strip()[:20]
         raise MalformedPostcode(
-            f"'{shown}' is not a UK postcode: give a full one like HD1 1AA or WF13 1HN, or its "
-            "first part (an outward code like HD9) or sector (like HD9 3)."
+            N_(
+                "'%(postcode)s' is not a UK postcode: give a full one like HD1 1AA or WF13 1HN, "
+                "or its first part (an outward code like HD9) or sector (like HD9 3)."
+            ),
+            params={"postcode": raw.strip()[:20]},
         )
     for precision, prefix in forms:
         row = (await conn.execute(_LIVE, {"pattern": _pattern(precision, prefix)})).one()
@@ -81,7 +84,4 @@ async def find_partial(conn: AsyncConnection, raw: str) -> PartialPostcode:
                 prefix, precision, float(row.easting), float(row.northing),
                 tuple(row.lats), tuple(row.lons),
             )  # fmt: skip
-    raise UnknownPostcode(
-        f"No live postcode starts {forms[0][1]} in this service's postcode files (Code-Point "
-        "Open 2025 and the ONS Postcode Directory for HD, WF and Kirklees' BD and HX areas)."
-    )
+    raise unknown_postcode(forms[0][1])  # in plain words: where it is, if not Kirklees

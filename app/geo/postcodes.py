@@ -9,12 +9,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.errors import InvalidInput, NotFound
+from app.geo.postcode_areas import AREAS, KIRKLEES_AREAS, area_of
 from app.i18n import N_
 
 # Outward code (area letters, district digit, optional digit/letter), then inward code (digit and
 # two letters, never C, I, K, M, O or V). GIR 0AA is the one historic exception.
 _POSTCODE = re.compile(r"^(GIR0AA|[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{2})$")
 _SPACES = re.compile(r"\s+")
+_OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")  # the first half alone, like HD1 or WF13
 
 
 @dataclass(frozen=True)
@@ -64,23 +66,58 @@ def require_postcode(raw: str) -> str:
     """The normalised postcode, or a 422 a person can act on."""
     postcode = normalise_postcode(raw)
     if postcode is None:
-        shown = raw.strip()[:20]
-        raise MalformedPostcode(
-            f"'{shown}' is not a full UK postcode: expected an outward code, a space, then a digit "
-            "and two letters, like HD1 1AA or WF13 1HN."
-        )
+        raise malformed_postcode(raw)
     return postcode
 
 
+# What a person is told about a postcode the service cannot use: here and only here, for the
+# API's `detail`, the pages and the bulk lookup's rows alike (catalog messages, so each reader
+# gets them in their language; `code` never changes).
+def malformed_postcode(raw: str) -> MalformedPostcode:
+    shown = _SPACES.sub(" ", raw.strip())[:20]
+    if _OUTWARD.match(_SPACES.sub("", shown).upper()):
+        return MalformedPostcode(
+            N_("%(postcode)s is only the first half of a postcode: add the rest, e.g. HD1 2QT."),
+            params={"postcode": shown.upper()},
+        )
+    return MalformedPostcode(
+        N_("'%(postcode)s' is not a postcode: a postcode looks like HD1 2QT or WF13 1HN."),
+        params={"postcode": shown},
+    )
+
+
 def unknown_postcode(postcode: str) -> UnknownPostcode:
+    area = area_of(postcode)
+    if area is not None and area not in KIRKLEES_AREAS:
+        return UnknownPostcode(
+            N_(
+                "%(postcode)s is not a Kirklees postcode: it is in the %(town)s area (%(area)s). "
+                "This service covers Kirklees; try a postcode there."
+            ),
+            params={"postcode": postcode, "town": AREAS[area], "area": area},
+        )
+    if area is None:
+        return UnknownPostcode(
+            N_("%(postcode)s is not a Kirklees postcode. This service covers Kirklees only."),
+            params={"postcode": postcode},
+        )
     return UnknownPostcode(
         N_(
-            "Postcode %(postcode)s is well formed but not in this service's postcode files "
-            "(Code-Point Open 2025 and the ONS Postcode Directory for HD, WF and Kirklees' BD and "
-            "HX areas); check it, or look up by latitude and longitude instead."
+            "%(postcode)s is not one we know in Kirklees: check it (it may be new, or mistyped), "
+            "or try a postcode close by."
         ),
         params={"postcode": postcode},
     )
+
+
+def malformed_words(raw: str) -> str:
+    """The malformed-postcode message in the reader's language."""
+    return malformed_postcode(raw).localized()
+
+
+def unknown_words(postcode: str) -> str:
+    """The unknown-postcode message in the reader's language."""
+    return unknown_postcode(postcode).localized()
 
 
 _FIND = text(

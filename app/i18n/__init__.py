@@ -152,3 +152,16 @@ def day_and_time(moment: datetime) -> str:
 def long_date(moment: datetime | date) -> str:
     """'7 December 2026', '7 grudnia 2026', for a leaflet's date."""
     return format_date(moment, "long", locale=locale())
+
+
+def month_and_year(day: date) -> str:
+    """'March 2026', 'marzec 2026', 'مارچ 2026': the month's own name in the language."""
+    return format_date(day, "LLLL y", locale=locale())
+
+
+def language_name(code: str) -> str | None:
+    """A language's name in this request's language ('ur' → 'urdu' in Polish), from CLDR; None
+    in English (the caller keeps its own English names) or where CLDR has no name."""
+    if current().code == DEFAULT:
+        return None
+    return locale().languages.get(code)

@@ -8,7 +8,7 @@ from typing import Any
 
 from babel.dates import format_time, get_day_names
 
-from app.geo.hours import DAY_NAMES
+from app.geo.hours import DAY_NAMES, day_runs
 from app.i18n import DEFAULT, current, gettext, locale
 
 
@@ -30,18 +30,7 @@ def hours_in_words(item: dict[str, Any]) -> str:
     if not by_day:
         text = gettext("Opening hours not published")
         return f"{text}. {note}" if note else text
-    parts = []
-    day = 0
-    while day < 7:
-        if day not in by_day:
-            day += 1
-            continue
-        end = day
-        while end + 1 < 7 and by_day.get(end + 1) == by_day[day]:
-            end += 1
-        label = names[day] if end == day else f"{names[day]}–{names[end]}"
-        parts.append(f"{label} {by_day[day]}")
-        day = end + 1
+    parts = day_runs(by_day, names)
     closed = [names[d] for d in range(7) if d not in by_day]
     if closed:
         parts.append(gettext("closed %(days)s") % {"days": ", ".join(closed)})

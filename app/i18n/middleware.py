@@ -8,8 +8,8 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import NOT_PAGES
 from app.i18n import COOKIE, LANGUAGES, choose, use
+from app.page_paths import NOT_PAGES
 
 ONE_YEAR_S = 365 * 24 * 3600
 

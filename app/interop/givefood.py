@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from app.register.files import Row
+from app.register.rows import Row
 
 CSV_COLUMNS = {"name", "slug", "lat", "lng", "network"}
 REFERRAL = "Usually by referral (a voucher from an agency); ask them."

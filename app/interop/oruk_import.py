@@ -13,7 +13,7 @@ from typing import Any
 
 from app.interop.oruk import BANK_HOLIDAYS, BYDAY, DAYS
 from app.needs import ACCESSIBILITY, cost_in, features_of, referral_in
-from app.register.files import Row
+from app.register.rows import Row
 
 STATUS = {
     "active": "active",

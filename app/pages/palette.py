@@ -4,7 +4,7 @@ IMD deciles (viridis, safe for colour-blind readers, dark = most deprived)."""
 from __future__ import annotations
 
 CATEGORY_MARKS: dict[str, tuple[str, str]] = {
-    "food_bank": ("#d55e00", "F"),
+    "food_bank": ("#e06400", "F"),
     "mutual_aid_group": ("#cc79a7", "M"),
     "community_centre": ("#0072b2", "C"),
     "library": ("#009e73", "L"),
@@ -15,7 +15,7 @@ CATEGORY_MARKS: dict[str, tuple[str, str]] = {
     "warm_space": ("#b8860b", "W"),
     "advice": ("#8c564b", "A"),
     "youth": ("#117a8b", "Y"),
-    "carers": ("#6b8e23", "Ca"),
+    "carers": ("#7a9e2a", "Ca"),
     "mental_health": ("#1f4e9c", "MH"),
     "faith_group": ("#6f6f6f", "Fa"),
     "other": ("#444444", "O"),
@@ -28,23 +28,31 @@ IMD_COLOURS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89",
                "#6ece58", "#b5de2b", "#fde725")  # fmt: skip
 
 
-def _luminance(colour: str) -> float:
+INK, WHITE = "#1b1b1b", "#ffffff"
+LEAST_CONTRAST = 4.5  # WCAG 2.2 AA for the markers' small bold letters
+
+
+def luminance(colour: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
     channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
-def ink_on(colour: str) -> str:
-    """White or black letters, whichever contrasts more with the colour (WCAG 1.4.3: the marks'
-    letters are small bold text, so they need 4.5:1)."""
-    light = _luminance(colour)
-    return "#fff" if 1.05 / (light + 0.05) >= (light + 0.05) / 0.05 else "#000"
+def contrast(a: str, b: str) -> float:
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_on(colour: str) -> str:
+    """Ink or white letters on a category's colour: whichever reads better."""
+    return INK if contrast(colour, INK) > contrast(colour, WHITE) else WHITE
 
 
 def category_css() -> str:
     """One rule per category for markers and legend swatches (served as /static/categories.css)."""
     rules = [
-        f".cat-{code}{{background:{colour};color:{ink_on(colour)};border-color:{colour}}}"
+        f".cat-{code}{{background:{colour};color:{text_on(colour)};border-color:{colour}}}"
         for code, (colour, _) in CATEGORY_MARKS.items()
     ]
     rules += [f".decile-{d}{{background:{c}}}" for d, c in enumerate(IMD_COLOURS, start=1)]

@@ -15,6 +15,7 @@ from app.attribution import ATTRIBUTION
 from app.geo.hours import LONDON, clock_words
 from app.i18n.hours import hours_in_words
 from app.i18n.middleware import ONE_YEAR_S
+from app.pages import words
 from app.pages.palette import CATEGORY_MARKS
 from app.principal import Principal
 from app.security import csp_nonce
@@ -38,6 +39,27 @@ def when(iso: str | None) -> str:
     return f"{moment:%a} {moment.day} {moment:%b} at {clock_words(moment.time())}"
 
 
+METRES_PER_MILE = 1609.344
+
+
+def distance(metres: float) -> str:
+    """'0.4 km (0.2 miles)': kilometres as measured, miles as most people in the UK think; the
+    numbers written the way the reader's language writes them."""
+    miles = round(metres / METRES_PER_MILE, 1)
+    shown = i18n.number(miles, 1)
+    in_miles = i18n.ngettext("%(miles)s mile", "%(miles)s miles", 1 if miles == 1 else 2)
+    return i18n.gettext("%(km)s (%(miles)s)") % {
+        "km": i18n.km(metres),
+        "miles": in_miles % {"miles": shown},
+    }
+
+
+def without_the(name: str) -> str:
+    """'Valleys' for 'The Valleys': for messages that say "the %(neighbourhood)s neighbourhood",
+    so a name that starts with its own article never reads 'the The Valleys'."""
+    return name[4:] if name.lower().startswith("the ") else name
+
+
 def switcher(request: Request) -> list[dict[str, Any]]:
     """The language switcher's links: this page, in each language."""
     here = i18n.current().code
@@ -50,8 +72,9 @@ def switcher(request: Request) -> list[dict[str, Any]]:
 
 templates.env.globals.update(
     attribution=ATTRIBUTION, marks=CATEGORY_MARKS, when=when, language=i18n.current,
-    switcher=switcher, km=i18n.km, number=i18n.number, hours=hours_in_words,
+    switcher=switcher, km=i18n.km, number=i18n.number, hours=hours_in_words, words=words,
 )  # fmt: skip
+templates.env.filters.update(distance=distance, without_the=without_the)
 # A label from the data (a category's name): translated when the catalog has it, and escaped
 # like any other value (the `_()` of templates would mark it safe).
 templates.env.filters["label"] = i18n.gettext

@@ -3,7 +3,7 @@ API answer never disagree."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +11,10 @@ from fastapi import Request
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app import i18n
 from app.dependencies import NeedsQuery, needs_of_query
 from app.errors import AppError
+from app.geo import caller
 from app.geo.areas import AreaRef, find_area, resolve_layer
 from app.geo.assets import AssetFilter
 from app.geo.caller import Moment, support_for_needs
@@ -23,11 +25,12 @@ from app.geo.needs import NeedsFilter
 from app.geo.profile import area_profile
 from app.geo.reads import reads_for
 from app.geo.search import search_all
-from app.i18n import gettext, ngettext
+from app.i18n import N_, gettext, ngettext
 from app.i18n.labels import script_strings
 from app.mail import mail_is_on
-from app.needs import ACCESSIBILITY, LANGUAGES_OFFERED, language_name
+from app.needs import ACCESSIBILITY, LANGUAGES_OFFERED, spoken_name
 from app.pages import maps
+from app.pages import words as wording
 from app.pages.geodata import MapData
 from app.pages.palette import CATEGORY_MARKS, IMD_COLOURS
 from app.principal import Principal
@@ -39,7 +42,6 @@ from app.visibility import present
 PAGE_SIZE = 50
 NEAREST_ON_MAP = 20
 SEARCH_ON_MAP = 20
-DEFAULT_NEEDS = ("food_bank", "gp_practice", "library", "advice")
 LAYER_LABELS = {"ward": "ward", "hub": "hub", "neighbourhood": "neighbourhood", "district": ""}
 
 
@@ -95,13 +97,16 @@ class NeedsForm:
 
     @property
     def context(self) -> dict[str, Any]:
-        return {"needs": self.values, "needs_choices": NEEDS_CHOICES}
+        return {"needs": self.values, "needs_choices": needs_choices()}
 
 
-NEEDS_CHOICES = {
-    "languages": sorted(((c, language_name(c)) for c in LANGUAGES_OFFERED), key=lambda p: p[1]),
-    "accessibility": list(ACCESSIBILITY.items()),
-}
+def needs_choices() -> dict[str, list[tuple[str, str]]]:
+    """The form's choices in the page's language (language names from CLDR)."""
+    names = [(c, spoken_name(c)) for c in LANGUAGES_OFFERED]
+    return {
+        "languages": sorted(names, key=lambda p: p[1].casefold()),
+        "accessibility": [(c, i18n.gettext(label)) for c, label in ACCESSIBILITY.items()],
+    }
 
 
 def needs_form(params: Any) -> NeedsForm:
@@ -119,9 +124,9 @@ def needs_form(params: Any) -> NeedsForm:
     try:
         wanted = needs_of_query(NeedsQuery.model_validate(asked))
     except ValidationError:
-        return NeedsForm(values, None, "Age must be a whole number from 0 to 120.")
+        return NeedsForm(values, None, gettext("Age must be a whole number from 0 to 120."))
     except AppError as exc:
-        return NeedsForm(values, None, exc.detail)
+        return NeedsForm(values, None, exc.localized())
     return NeedsForm(values, wanted, params=asked)
 
 
@@ -170,6 +175,8 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         filters.area_id = within.id
     now = datetime.now(LONDON)
     pages = None
+    ring_first: list[dict[str, Any]] | None = None
+    ring_first_total = 0
     area_hits: list[dict[str, Any]] = []
     if words and found.place is None:
         matched = await search_all(
@@ -179,22 +186,39 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         items = [hit for hit in matched if hit["kind"] == "asset"
                  and (not category or hit["category"] == category)]  # fmt: skip
         area_hits = [hit for hit in matched if hit["kind"] == "area"]
-        heading = f"Matching “{words}”"
-        caption = "Best matches first; names are matched allowing for small spelling slips"
+        heading = gettext("Matching “%(words)s”") % {"words": words}
+        caption = gettext("Best matches first; names are matched allowing for small spelling slips")
     elif found.place is not None:
-        hits = await reads_for(request, services.conn).nearest(
-            services.principal, found.place.easting, found.place.northing,
-            filters, NEAREST_ON_MAP, now, open_only=open_now,
-        )  # fmt: skip
+        reads = reads_for(request, services.conn)
+        where = (services.principal, found.place.easting, found.place.northing)
+        hits = await reads.nearest(*where, filters, NEAREST_ON_MAP, now, open_only=open_now)
         items = [f.item(services.principal, now.date(), services.stale_after_days) for f in hits]
+        if open_now:  # what "open now" cannot judge is listed apart, not dropped
+            unknown = replace(filters, hours_published=False)
+            hits = await reads.nearest(*where, unknown, NEAREST_ON_MAP, now)
+            ring_first = [
+                f.item(services.principal, now.date(), services.stale_after_days) for f in hits
+            ]
+            ring_first_total = len(ring_first)
         heading = gettext("Nearest to %(place)s") % {"place": found.place.label or ""}
         caption = gettext("Nearest first, with distances in a straight line")
     else:
         page = _whole(params.get("page"), default=1, low=1, high=10_000)
         offset = (page - 1) * PAGE_SIZE
-        rows, total = await reads_for(request, services.conn).asset_page(
-            services.principal, filters, PAGE_SIZE, offset, now if open_now else None
-        )
+        reads = reads_for(request, services.conn)
+        if open_now:
+            rows, total = await reads.asset_page(
+                services.principal, filters, PAGE_SIZE, offset, now
+            )
+            unknown = replace(filters, hours_published=False)
+            more, ring_first_total = await reads.asset_page(
+                services.principal, unknown, PAGE_SIZE, 0, None
+            )
+            ring_first = [services.present(row) for row in more]
+        else:
+            rows, total = await reads.asset_page(
+                services.principal, filters, PAGE_SIZE, offset, None
+            )
         items = [services.present(row) for row in rows]
         heading = (
             gettext("All support")
@@ -239,6 +263,8 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         "error": found.error or asked.error,
         **asked.context,
         "items": items,
+        "ring_first": ring_first,
+        "ring_first_caption": _ring_first_caption(ring_first, ring_first_total, found.place),
         "list_heading": heading,
         "list_caption": caption,
         "pages": pages,
@@ -254,6 +280,23 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
             "strings": script_strings(),
         },
     }
+
+
+def _ring_first_caption(shown: list[Any] | None, total: int, place: Place | None) -> str:
+    if shown is None:
+        return ""
+    if place is not None:
+        return gettext("The nearest %(n)s without published opening hours") % {"n": len(shown)}
+    if total > len(shown):
+        return gettext("The first %(n)s of %(total)s without published opening hours, by name") % {
+            "n": len(shown),
+            "total": total,
+        }
+    return ngettext(
+        "%(n)s without published opening hours, by name",
+        "%(n)s without published opening hours, by name",
+        total,
+    ) % {"n": total}
 
 
 async def _area_asked(services: PageServices, asked: str) -> AreaRef | None:
@@ -296,7 +339,7 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     params = request.query_params
     categories = await services.taxonomy.items()
     codes = [c["code"] for c in categories]
-    needs = [n for n in params.getlist("needs") if n in codes] or list(DEFAULT_NEEDS)
+    needs = [n for n in params.getlist("needs") if n in codes]  # none ticked until chosen
     postcode = params.get("postcode", "")
     at_text = params.get("at", "")
     asked = needs_form(params)
@@ -305,6 +348,7 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         "page": "hub",
         "categories": categories,
         "form": {"postcode": postcode, "needs": needs, "at": at_text},
+        "order": hub_order(),
         **asked.context,
         "answer": None,
         "error": None,
@@ -319,7 +363,7 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
     moment = _moment(at_text)
     support = await support_for_needs(
         reads_for(request, services.conn), services.principal, found.place.easting,
-        found.place.northing, needs, Moment(moment, moment.date(), services.stale_after_days),
+        found.place.northing, needs, Moment.of_call(moment, services.stale_after_days),
         asked.wanted,
     )  # fmt: skip
     chosen = support.items()
@@ -351,6 +395,15 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         "strings": script_strings(),
     }
     return context
+
+
+def hub_order() -> str:
+    """How the hub desk orders each need, in words, from the rule itself."""
+    return gettext(wording.HUB_ORDER) % {
+        "open": caller.OPEN_WANTED,
+        "km": caller.WIDER_SEARCH_M // 1000,
+        "unknown": caller.UNKNOWN_WANTED,
+    }
 
 
 def _moment(text: str) -> datetime:
@@ -406,8 +459,16 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
     if "category" in params:
         layer_ref = await resolve_layer(services.conn, layer, None)
         rows = await coverage(services.conn, services.principal, layer_ref, category, max_km)
+        order = coverage_order(params.get("sort"), params.get("dir"))
+        rows = order.sorted(rows)
         context["coverage"] = {
             "items": rows,
+            "order": order,
+            "sort_links": {
+                key: str(request.url.include_query_params(sort=key, dir=order.next_dir(key)))
+                + "#coverage-heading"
+                for key in COVERAGE_COLUMNS
+            },
             "total": {k: sum(r[k] for r in rows) for k in
                       ("population", "population_beyond", "population_beyond_imd_1_2")},
             "label": next(c["label"] for c in categories if c["code"] == category),
@@ -437,6 +498,58 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
         "strings": script_strings(),
     }
     return context
+
+
+COVERAGE_COLUMNS = {  # column → how the table is said to be in order when sorted by it
+    "name": N_("name"),
+    "population": N_("people"),
+    "assets": N_("number of places"),
+    "assets_per_10k": N_("places per 10,000 people"),
+    "population_beyond": N_("people beyond the distance"),
+    "population_beyond_imd_1_2": N_("people beyond it in IMD deciles 1–2"),
+}
+
+
+@dataclass(frozen=True)
+class CoverageOrder:
+    """How the planner's coverage table is sorted: by default the biggest gaps first."""
+
+    key: str = "population_beyond"
+    descending: bool = True
+
+    def sorted(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        present = [r for r in rows if r[self.key] is not None]
+        missing = [r for r in rows if r[self.key] is None]  # unknown last, either way
+        present.sort(key=lambda r: (r[self.key], r["name"]), reverse=self.descending)
+        return present + sorted(missing, key=lambda r: r["name"])
+
+    def next_dir(self, key: str) -> str:
+        """A header's link: the other way round if sorted by it, else its natural way."""
+        if key == self.key:
+            return "asc" if self.descending else "desc"
+        return "asc" if key == "name" else "desc"
+
+    def aria(self, key: str) -> str | None:
+        if key != self.key:
+            return None
+        return "descending" if self.descending else "ascending"
+
+    @property
+    def words(self) -> str:
+        """'by name, A to Z' or 'by people beyond the distance, most first', in the reader's
+        language."""
+        if self.key == "name":
+            return gettext("by name, Z to A") if self.descending else gettext("by name, A to Z")
+        column = gettext(COVERAGE_COLUMNS[self.key])
+        if self.descending:
+            return gettext("by %(column)s, most first") % {"column": column}
+        return gettext("by %(column)s, fewest first") % {"column": column}
+
+
+def coverage_order(key: str | None, direction: str | None) -> CoverageOrder:
+    if key not in COVERAGE_COLUMNS:
+        return CoverageOrder()
+    return CoverageOrder(key, direction != "asc" if direction else key != "name")
 
 
 def _area_choices(geography: Geography) -> list[dict[str, Any]]:

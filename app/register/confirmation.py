@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.errors import AppError
 from app.geo.assets import IN_AREA
+from app.i18n import N_
 from app.mail import Mail, MailFailed, send_async
 from app.models import Asset, Submission, VerificationRequest
 from app.register.audit import record
@@ -64,7 +65,7 @@ def link_for(settings: Settings, nonce: str) -> str:
 def nonce_of(settings: Settings, token: str) -> str:
     nonce, _, signature = token.partition(".")
     if not nonce or not hmac.compare_digest(signature, _signature(settings, nonce)):
-        raise LinkRefused("This link is not one we sent. Use the link in the e-mail as it is.")
+        raise LinkRefused(N_("This link is not one we sent. Use the link in the e-mail as it is."))
     return nonce
 
 
@@ -76,16 +77,20 @@ async def open_request(
     query = select(VerificationRequest).where(VerificationRequest.nonce == nonce)
     request = await session.scalar(query.with_for_update() if lock else query)
     if request is None:
-        raise LinkRefused("This link is not one we sent. Use the link in the e-mail as it is.")
+        raise LinkRefused(N_("This link is not one we sent. Use the link in the e-mail as it is."))
     if request.used_at is not None:
         raise LinkRefused(
-            "This link has been used already, thank you. To tell us more, use “suggest a "
-            "correction” on the entry's page."
+            N_(
+                "This link has been used already, thank you. To tell us more, use “suggest a "
+                "correction” on the entry's page."
+            )
         )
     if request.expires_at <= datetime.now(UTC):
         raise LinkRefused(
-            "This link has expired. Use “suggest a correction” on the entry's page, or wait for "
-            "our next e-mail."
+            N_(
+                "This link has expired. Use “suggest a correction” on the entry's page, or wait "
+                "for our next e-mail."
+            )
         )
     return request
 
@@ -102,7 +107,7 @@ async def answer(
     request = await open_request(session, settings, token, lock=True)
     asset = await session.get(Asset, request.asset_id, with_for_update=True)
     if asset is None or asset.status == "archived":
-        raise LinkRefused("This entry is no longer listed.")
+        raise LinkRefused(N_("This entry is no longer listed."))
     request.used_at = func.now()
     request.outcome = outcome
     if outcome == "confirmed":

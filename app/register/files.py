@@ -11,12 +11,12 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.errors import InvalidInput, PayloadTooLarge
+from app.interop import givefood, oruk_import
+from app.register.rows import Row
 
 FORMATS = {
     ".csv": "csv",
@@ -33,18 +33,6 @@ IMPORT_FORMATS = ("csv", "geojson", "geopackage", "shapefile", "oruk", "givefood
 
 class UnreadableFile(InvalidInput):
     code = "unreadable_file"
-
-
-@dataclass(frozen=True)
-class Row:
-    number: int
-    values: dict[str, Any]  # column → value; `geometry` holds GeoJSON when the format has one
-    # For formats mapped onto asset fields (ORUK, Give Food): asset field → the file's own field,
-    # so an error names what the file calls it.
-    fields: Mapping[str, str] = field(default_factory=dict)
-
-    def source_field(self, name: str) -> str:
-        return self.fields.get(name, name)
 
 
 def file_format(name: str) -> str:
@@ -81,8 +69,6 @@ def _check_wanted(kind: str, wanted: str | None, name: str) -> None:
 
 
 def _from_csv(rows: list[Row], name: str, wanted: str | None) -> tuple[str, list[Row]]:
-    from app.interop import givefood
-
     columns = list(rows[0].values) if rows else []
     kind = wanted or ("givefood" if givefood.is_givefood_csv(columns) else "csv")
     if kind == "givefood":
@@ -95,8 +81,6 @@ def _from_csv(rows: list[Row], name: str, wanted: str | None) -> tuple[str, list
 
 
 def _from_json(data: Any, name: str, wanted: str | None) -> tuple[str, list[Row]]:
-    from app.interop import givefood, oruk_import
-
     services = oruk_import.services_of(data)
     if wanted is None:
         if isinstance(data, dict) and data.get("type") == "FeatureCollection":

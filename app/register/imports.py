@@ -18,7 +18,6 @@ from app.models import Asset, AssetSource, Category
 from app.needs import split_list, step_free_from_osm, unique
 from app.register import sources
 from app.register.audit import record
-from app.register.files import Row
 from app.register.inputs import DAYS, AssetCreate, has_third_dimension
 from app.register.location import Gazetteer, LocationError, resolve
 from app.register.merge import (
@@ -32,6 +31,7 @@ from app.register.merge import (
     propose,
     supersedes,
 )
+from app.register.rows import Row
 from app.register.sources import add_link, links_of, register_source
 from app.register.write import Actor, archive_asset, check_category, create_asset, update_asset
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.interop import givefood
-from app.register.files import Row
+from app.register.rows import Row
 
 
 @dataclass

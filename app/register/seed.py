@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.interop import givefood
 from app.register import loaders
-from app.register.files import Row
 from app.register.imports import ImportReport, MergePolicy, import_rows
 from app.register.loaders import Loaded
+from app.register.rows import Row
 from app.register.write import Actor
 
 GP_EXTRACT_DATE = date(2025, 4, 1)  # NHS ODS epraccur, April 2025

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.geo.assets import IN_AREA
 from app.geo.hours import london_today
+from app.i18n import N_
 from app.models import Asset
 from app.principal import Principal
 from app.register.audit import record
@@ -21,12 +22,12 @@ from app.register.location import Gazetteer
 from app.register.write import Actor, check_version, load_for_change, update_asset
 
 How = Literal["phone", "email", "visit", "self_confirmed"]
-HOW_WORDS = {
-    "phone": "by phone",
-    "email": "by e-mail",
-    "visit": "by a visit",
-    "self_confirmed": "by the organisation itself",
-    "source": "from its source file",
+HOW_WORDS = {  # shown translated (`|label` in the templates)
+    "phone": N_("by phone"),
+    "email": N_("by e-mail"),
+    "visit": N_("by a visit"),
+    "self_confirmed": N_("by the organisation itself"),
+    "source": N_("from its source file"),
 }
 Action = Literal["confirm", "correct", "close"]
 

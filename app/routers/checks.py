@@ -15,6 +15,7 @@ from app.dependencies import AreaDep
 from app.errors import ErrorBody, Forbidden
 from app.geo.areas import area_names
 from app.geo.hours import london_today
+from app.i18n import N_, gettext
 from app.pages.templating import page
 from app.principal import Principal
 from app.register import verification
@@ -118,13 +119,14 @@ async def checks_page(
     wards = await area_names(conn, "ward") if allowed else []
     done = request.query_params.get("done", "")
     message = {
-        "confirm": "Confirmed: marked as checked today.",
-        "correct": "Corrected and marked as checked today.",
-        "close": "Closed and marked as checked today.",
+        "confirm": gettext("Confirmed: marked as checked today."),
+        "correct": gettext("Corrected and marked as checked today."),
+        "close": gettext("Closed and marked as checked today."),
     }.get(done, "")
     return page(
-        request, "checks.html", principal, title="Check list", page="checks", allowed=allowed,
-        items=items, wards=wards, area=request.query_params.get("area", ""), message=message,
+        request, "checks.html", principal, title=gettext("Check list"), page="checks",
+        allowed=allowed, items=items, wards=wards, area=request.query_params.get("area", ""),
+        message=message, how_words=verification.HOW_WORDS,
     )  # fmt: skip
 
 
@@ -132,7 +134,7 @@ async def checks_page(
 async def check_from_page(request: Request, principal: PrincipalDep, asset_id: AssetId) -> Response:
     same_origin(request)
     if principal.role not in ("editor", "admin"):
-        raise Forbidden("Sign in with an editor or admin key to check entries.")
+        raise Forbidden(N_("Sign in with an editor or admin key to check entries."))
     form = await request.form()
     action = str(form.get("action") or "confirm")
     how = str(form.get("how") or "phone")

@@ -13,6 +13,7 @@ from app.auth import PrincipalDep
 from app.db import Connection
 from app.geo.assets import get_asset
 from app.geo.hours import london_today
+from app.i18n import N_, gettext
 from app.pages.palette import CATEGORY_MARKS
 from app.pages.templating import page
 from app.pages.views import area_names
@@ -24,9 +25,19 @@ from app.routers.pages import same_origin
 from app.visibility import present
 
 router = APIRouter(include_in_schema=False)
-CHANGE_LABELS = (("phone", "Phone"), ("email", "E-mail"), ("website", "Website"),
-                 ("address", "Address"), ("postcode", "Postcode"),
-                 ("hours_note", "Opening hours"), ("description", "About"))  # fmt: skip
+CHANGE_LABELS = (("phone", N_("Phone")), ("email", N_("E-mail")), ("website", N_("Website")),
+                 ("address", N_("Address")), ("postcode", N_("Postcode")),
+                 ("hours_note", N_("Opening hours")), ("description", N_("About")))  # fmt: skip
+OPEN_FROM_EMAIL = N_(
+    "This page opens from the link in our e-mail asking whether your entry is still right. Open "
+    "that link as it is."
+)
+DONE = {
+    "confirmed": N_("The entry is marked as checked this month. Thank you for keeping it right."),
+    "changes": N_("Your changes are with a moderator, who updates the entry, usually within a "
+                  "few working days."),
+    "closed": N_("A moderator will take the entry off the map. Thank you for telling us."),
+}  # fmt: skip
 
 
 async def entry_context(
@@ -69,14 +80,14 @@ async def entry_page(
 ) -> HTMLResponse:
     context = await entry_context(request, conn, principal, asset_id)
     if context is None:
-        return page(request, "entry.html", principal, 404, title="Not found", page="entry",
+        return page(request, "entry.html", principal, 404, title=gettext("Not found"), page="entry",
                     missing=asset_id)  # fmt: skip
     claimable = principal.role == "editor" and not principal.owns(
         context["item"]["organisation_id"]
     )
-    message = {"claimed": "Asked: an admin will confirm that your organisation runs it."}.get(
-        request.query_params.get("done", ""), ""
-    )
+    message = ""
+    if request.query_params.get("done") == "claimed":
+        message = gettext("Asked: an admin will confirm that your organisation runs it.")
     return page(request, "entry.html", principal, title=context["item"]["name"], page="entry",
                 claimable=claimable, message=message, **context)  # fmt: skip
 
@@ -100,21 +111,21 @@ async def verify_page(
 ) -> HTMLResponse:
     settings = request.app.state.settings
     if not token:
-        return page(request, "verify.html", ANONYMOUS, title="Confirm an entry", page="verify",
-                    done="This page opens from the link in our e-mail asking whether your "
-                    "entry is still right. Open that link as it is.")  # fmt: skip
+        return page(request, "verify.html", ANONYMOUS, title=gettext("Confirm an entry"),
+                    page="verify",
+                    done=gettext(OPEN_FROM_EMAIL))  # fmt: skip
     try:
         async with request.app.state.sessions() as session:
             found = await confirmation.open_request(session, settings, token)
             asset_id = found.asset_id
     except confirmation.LinkRefused as exc:
-        return page(request, "verify.html", ANONYMOUS, 410, title="Link", page="verify",
-                    refused=exc.detail)  # fmt: skip
+        return page(request, "verify.html", ANONYMOUS, 410, title=gettext("Link"), page="verify",
+                    refused=exc.localized())  # fmt: skip
     context = await entry_context(request, conn, ANONYMOUS, asset_id)
     if context is None:
-        return page(request, "verify.html", ANONYMOUS, 410, title="Link", page="verify",
-                    refused="This entry is no longer listed.")  # fmt: skip
-    return page(request, "verify.html", ANONYMOUS, title="Is this entry still right?",
+        return page(request, "verify.html", ANONYMOUS, 410, title=gettext("Link"), page="verify",
+                    refused=gettext("This entry is no longer listed."))  # fmt: skip
+    return page(request, "verify.html", ANONYMOUS, title=gettext("Is this entry still right?"),
                 page="verify", token=token, change_fields=CHANGE_LABELS, **context)  # fmt: skip
 
 
@@ -134,13 +145,7 @@ async def verify_answer(request: Request) -> Response:
             asset = await confirmation.answer(session, settings, token, outcome, changes, note)  # type: ignore[arg-type]
             item = {"id": asset.id, "name": asset.name}
     except confirmation.LinkRefused as exc:
-        return page(request, "verify.html", ANONYMOUS, 410, title="Link", page="verify",
-                    refused=exc.detail)  # fmt: skip
-    done = {
-        "confirmed": "The entry is marked as checked this month. Thank you for keeping it right.",
-        "changes": "Your changes are with a moderator, who updates the entry, usually within a "
-        "few working days.",
-        "closed": "A moderator will take the entry off the map. Thank you for telling us.",
-    }[outcome]
-    return page(request, "verify.html", ANONYMOUS, title="Thank you", page="verify", done=done,
-                item=item)  # fmt: skip
+        return page(request, "verify.html", ANONYMOUS, 410, title=gettext("Link"), page="verify",
+                    refused=exc.localized())  # fmt: skip
+    return page(request, "verify.html", ANONYMOUS, title=gettext("Thank you"), page="verify",
+                done=gettext(DONE[outcome]), item=item)  # fmt: skip

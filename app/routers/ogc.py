@@ -173,7 +173,7 @@ async def item(
         row = None
         if _is_asset_id(feature_id):
             row = await get_asset(conn, ANONYMOUS, int(feature_id))
-        if row is None or row["status"] == "archived":
+        if row is None:  # archived ones too: the public's scope never includes them
             raise NotFound(f"There is no public asset {feature_id}.")
         stale_days = request.app.state.settings.stale_after_days
         feature = public_asset_feature(row, london_today(), stale_days)

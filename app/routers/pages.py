@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from app.auth import PrincipalDep
 from app.errors import AppError, Forbidden
-from app.i18n import gettext
-from app.pages import views
+from app.i18n import N_, gettext
+from app.pages import form_errors, views
 from app.pages.maps import with_nonce
 from app.pages.palette import category_css
 from app.pages.templating import page
@@ -134,6 +134,9 @@ async def submit(request: Request, pages: Services) -> HTMLResponse:
     if proposal.get("category") == "mutual_aid_group":
         proposal["address_visibility"] = "private"
     asset_id = raw.get("asset_id", "").strip()
+    mistakes = form_errors.check(raw, proposal)
+    if mistakes:
+        return _form_errors(request, pages, context, mistakes, 422)
     try:
         body = SubmissionIn(
             kind=raw.get("kind", "new"),
@@ -148,13 +151,30 @@ async def submit(request: Request, pages: Services) -> HTMLResponse:
         async with request.app.state.sessions.begin() as session:
             made = await submissions.submit(session, body, client, settings.submissions_per_hour)
             accepted = {"id": made.id, "next_steps": NEXT_STEPS}
-    except ValidationError as exc:
-        context["errors"] = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
-        return page(request, "submit.html", pages.principal, 422, **context)
+    except ValidationError as exc:  # what check() does not foresee, still in one summary
+        said = [form_errors.FormError("", str(e["msg"]).removeprefix("Value error, "))
+                for e in exc.errors()]  # fmt: skip
+        return _form_errors(request, pages, context, said, 422)
     except AppError as exc:
-        context["errors"] = [exc.localized()]
-        return page(request, "submit.html", pages.principal, exc.status_code, **context)
+        said = [form_errors.from_app_error(exc)]
+        return _form_errors(request, pages, context, said, exc.status_code)
     return page(request, "submit.html", pages.principal, **context, accepted=accepted)
+
+
+def _form_errors(
+    request: Request,
+    pages: views.PageServices,
+    context: dict[str, Any],
+    errors: list[form_errors.FormError],
+    status: int,
+) -> HTMLResponse:
+    """The form again as sent, with every mistake listed at the top and beside its field."""
+    context.update(
+        title=gettext("Error: %(title)s") % {"title": context["title"]},
+        errors=errors,
+        field_errors={e.field: e.message for e in errors if e.field},
+    )
+    return page(request, "submit.html", pages.principal, status, **context)
 
 
 def _moderator(principal: Principal) -> bool:
@@ -174,6 +194,7 @@ async def moderation(request: Request, pages: Services) -> HTMLResponse:
     message = {
         "approved": gettext("Approved: the entry is published."),
         "rejected": gettext("Rejected: nothing was published."),
+        "undecided": gettext("Nothing was decided: press Approve and publish, or Reject."),
         "claim-approved": gettext("Claim approved: the organisation now manages the entry."),
         "claim-rejected": gettext("Claim rejected: nothing changed."),
     }.get(request.query_params.get("done", ""), "")
@@ -190,7 +211,7 @@ async def decide_claim(
 ) -> Response:
     same_origin(request)
     if not principal.is_admin:
-        raise Forbidden("Only an admin decides claims.")
+        raise Forbidden(N_("Only an admin decides claims."))
     form = await request.form()
     approve = form.get("decision") == "approve"
     note = str(form.get("note") or "") or None
@@ -208,7 +229,10 @@ async def moderate(
     if not _moderator(principal):
         raise Forbidden("Sign in with an editor or admin key to moderate.")
     form = await request.form()
-    approve = form.get("decision") == "approve"
+    decision = form.get("decision")
+    if decision not in ("approve", "reject"):  # a form sent without pressing either button
+        return RedirectResponse("/moderate?done=undecided", status_code=303)
+    approve = decision == "approve"
     note = str(form.get("note") or "") or None
     async with request.app.state.sessions.begin() as session:
         await submissions.decide(session, submission_id, principal, approve, note)

@@ -75,7 +75,7 @@ async def caller(request: Request) -> JSON:
     place = await place_of(query, geography)
     needs = await needs_of(query.needs, taxonomy)
     wanted = needs_of_query(query)
-    moment = Moment(at_of(query) or datetime.now(LONDON), london_today(), _stale_days(request))
+    moment = Moment.of_call(at_of(query) or datetime.now(LONDON), _stale_days(request))
     areas = await geography.areas_at(place)
     support = await support_for_needs(
         reads_for(request), principal, place.easting, place.northing, needs, moment, wanted
@@ -142,10 +142,10 @@ async def nearest_support(
     summary="Assets for a map view: clusters, or the assets themselves when few are in view",
     description="For maps of any size: the server groups assets into cells of "
     f"{clusters.CELL_PIXELS} pixels at `zoom`; with at most {clusters.POINTS_WHEN_AT_MOST} in "
-    f"view, or from zoom {clusters.POINTS_FROM_ZOOM}, it answers the assets (`mode: points`), "
-    "and then "
-    "`open_now`/`open_at` apply. Groups shown by their area are not included (draw them from "
-    "`/api/assets?category=mutual_aid_group&format=geojson`).",
+    f"view, or from zoom {clusters.POINTS_FROM_ZOOM}, it answers the assets (`mode: points`). "
+    "`open_now`/`open_at` apply at every zoom: what is closed then goes; what has no published "
+    "hours stays (`unknown` per cell, `opening: unknown` per asset). Groups shown by their area "
+    "are not included (draw them from `/api/assets?category=mutual_aid_group&format=geojson`).",
     responses=ERRORS,
 )
 async def map_view(
@@ -155,7 +155,9 @@ async def map_view(
     bbox: BBoxDep,
     wanted: NeedsDep,
     zoom: Annotated[int, Query(ge=0, le=22, description="The map's zoom level")] = 12,
-    open_now: Annotated[bool, Query(description="Only those open now (points only)")] = False,
+    open_now: Annotated[
+        bool, Query(description="Only those open now, and those without published hours")
+    ] = False,
     open_at: OpenAtDep = None,
 ) -> JSON:
     if bbox is None:
@@ -173,7 +175,7 @@ async def map_view(
     summary="Coverage gaps: people farther than max_km from the nearest asset of a category",
     description="One row per area of the layer; rows add up to the district. Population comes "
     "from population points (each LSOA's population shared over its residential postcodes); "
-    "`population_beyond_imd_1_2` is the part in IMD 2019 deciles 1–2. See docs/coverage.md.",
+    "`population_beyond_imd_1_2` is the part in IMD 2019 deciles 1–2. See docs/queries.md.",
     responses={200: {"content": {"text/csv": {}}}, **ERRORS},
 )
 async def coverage_table(

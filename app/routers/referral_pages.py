@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.auth import PrincipalDep
 from app.errors import AppError, NotFound
 from app.geo.hours import london_today
+from app.i18n import N_, gettext
 from app.models import Asset
 from app.pages.templating import page
 from app.principal import Principal
@@ -28,26 +29,27 @@ from app.visibility import can_see
 router = APIRouter(include_in_schema=False)
 ReferralId = Annotated[int, Path(ge=1, le=2**62)]
 DONE = {
-    "sent": "Sent. The organisation has been told; you will see here when they decide.",
-    "accepted": "Accepted: the sender can see it. Contact the client, and mark it completed "
-    "when done.",
-    "declined": "Declined: the sender can see your reason and will look for other help.",
-    "completed": "Completed: thank you. The client's details are erased after the retention "
-    "period.",
-}
+    "sent": N_("Sent. The organisation has been told; you will see here when they decide."),
+    "accepted": N_("Accepted: the sender can see it. Contact the client, and mark it completed "
+                   "when done."),
+    "declined": N_("Declined: the sender can see your reason and will look for other help."),
+    "completed": N_("Completed: thank you. The client's details are erased after the retention "
+                    "period."),
+}  # fmt: skip
+# Suggested reasons stay in English, like the reasons typed: planners count them as they are.
 DECLINE_REASONS = ("No capacity at the moment", "Outside the area we serve",
                    "Not something we can help with", "Could not reach the client")  # fmt: skip
 
 
 async def _context(request: Request, **more: Any) -> dict[str, Any]:
     labels = await request.app.state.taxonomy.labels()
-    return {"title": "Referrals", "page": "referrals", "statuses": STATUSES,
+    return {"title": gettext("Referrals"), "page": "referrals", "statuses": STATUSES,
             "need_labels": labels, **more}  # fmt: skip
 
 
 def _signin_message(request: Request) -> str:
     if request.query_params.get("signin") == "failed":
-        return "That key was not accepted; check it, or ask an admin for a new one."
+        return gettext("That key was not accepted; check it, or ask an admin for a new one.")
     return ""
 
 
@@ -97,8 +99,8 @@ async def new_referral(request: Request, principal: PrincipalDep) -> HTMLRespons
     }
     asset = await _referable(request, principal, int(asset_id)) if asset_id.isdigit() else None
     return page(request, "referral_new.html", principal,
-                **await _context(request, title="Send a referral", form=form, asset=asset,
-                           message=_signin_message(request)))  # fmt: skip
+                **await _context(request, title=gettext("Send a referral"), form=form,
+                                 asset=asset, message=_signin_message(request)))  # fmt: skip
 
 
 def _back(value: Any) -> str:
@@ -118,7 +120,7 @@ async def send_from_page(request: Request, principal: PrincipalDep) -> Response:
     errors: list[str] = []
     status = 422
     if principal.role != "hub_worker":
-        errors, status = ["Sign in with a hub worker key to send referrals."], 403
+        errors, status = [gettext("Sign in with a hub worker key to send referrals.")], 403
     else:
         try:
             body = ReferralIn(
@@ -135,21 +137,21 @@ async def send_from_page(request: Request, principal: PrincipalDep) -> Response:
         except ValidationError as exc:
             errors = [_field_error(e) for e in exc.errors()]
         except AppError as exc:
-            errors, status = [exc.detail], exc.status_code
+            errors, status = [exc.localized()], exc.status_code
     return page(request, "referral_new.html", principal, status,
-                **await _context(request, title="Send a referral", form=form, asset=asset,
-                           errors=errors))  # fmt: skip
+                **await _context(request, title=gettext("Send a referral"), form=form,
+                                 asset=asset, errors=errors))  # fmt: skip
 
 
-FIELD_NAMES = {"client.name": "Client's name", "client.contact": "How to contact them",
-               "need": "Need", "asset_id": "Organisation"}  # fmt: skip
+FIELD_NAMES = {"client.name": N_("Client's name"), "client.contact": N_("How to contact them"),
+               "need": N_("Need"), "asset_id": N_("Organisation")}  # fmt: skip
 
 
 def _field_error(error: Any) -> str:
     """A form error in words, never echoing what was typed."""
     where = ".".join(str(p) for p in error.get("loc", ()))
     message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-    return f"{FIELD_NAMES.get(where, where)}: {message}"
+    return f"{gettext(FIELD_NAMES[where]) if where in FIELD_NAMES else where}: {message}"
 
 
 @router.get("/referrals/{referral_id}", response_class=HTMLResponse)
@@ -168,13 +170,15 @@ async def referral_page(
     except NotFound:
         return page(request, "referral.html", principal, 404, **context)
     context.update(
-        title=f"Referral {referral_id}",
+        title=gettext("Referral %(id)s") % {"id": referral_id},
         referral=item,
         client=details,
         may_decide=principal.role == "editor",
         reasons=DECLINE_REASONS,
-        message=DONE.get(request.query_params.get("done", ""), ""),
-        error=request.query_params.get("error") == "reason" and "Say why it is declined.",
+        message=gettext(DONE[done])
+        if (done := request.query_params.get("done", "")) in DONE
+        else "",
+        error=request.query_params.get("error") == "reason" and gettext("Say why it is declined."),
     )
     return page(request, "referral.html", principal, **context)
 

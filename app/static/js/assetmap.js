@@ -3,6 +3,11 @@
    Text from the data is only ever set with textContent: nothing is parsed as HTML. */
 (function () {
   "use strict";
+  // After a search the answer has focus (and is scrolled to), not the box searched from.
+  var answer = document.querySelector("[data-focus-after-search]");
+  if (answer && (new URLSearchParams(window.location.search)).get("postcode")) {
+    answer.focus();
+  }
   var dataElement = document.getElementById("page-data");
   if (!dataElement) { return; }
   var data = JSON.parse(dataElement.textContent);
@@ -101,25 +106,63 @@
       });
   }
 
+  var RING_FIRST = t("hours not published — ring first");
+
   function assetMarker(latlng, properties) {
+    var unknown = properties.opening === "unknown";
+    var name = properties.name + (unknown ? " (" + RING_FIRST + ")" : "");
     var marker = L.marker(latlng, {
-      icon: icon(properties.category, (data.marks[properties.category] || "?")),
-      title: properties.name, alt: properties.name, keyboard: true
+      icon: icon(properties.category, (data.marks[properties.category] || "?"), unknown ? "unknown" : ""),
+      title: name, alt: name, keyboard: true
     });
     marker.bindPopup(el("p", properties.name));
     marker.on("popupopen", function () { popupFor(properties.id, marker); });
     return marker;
   }
 
+  // The map's own controls (zoom, layers) come before its markers when tabbing: Leaflet puts
+  // them last in the map's element, so they move to its start (they are placed by CSS anyway).
+  var container = map.getContainer();
+  container.insertBefore(map._controlContainer, container.firstChild);
+
+  // Shapes that only decorate (outlines, LSOAs, the caller's place) take clicks, not focus.
+  function unfocusable(layer) {
+    if (layer._path) { layer._path.setAttribute("tabindex", "-1"); }
+    if (layer.eachLayer) { layer.eachLayer(unfocusable); }
+  }
+  map.eachLayer(unfocusable);
+  map.on("layeradd", function (event) { unfocusable(event.layer); });
+
   var overlays = {};
   var baseLayers = {};
 
-  // Support for the current view, from the server's clusters.
+  // Support for the current view, from the server's clusters. Markers are kept across reloads
+  // when the same thing is still in view (and always while their popup is open), so opening a
+  // popup, which pans the map, never removes the marker it belongs to.
   if (data.assets) {
     var assets = L.layerGroup().addTo(map);
     overlays[t("Support")] = assets;
     var pending = null;
+    var asked = "";
+    var loads = 0;
+    var shown = {};
     var notice = document.getElementById("map-notice");
+    var keyOf = function (feature) {
+      var p = feature.properties;
+      return p.id !== undefined && p.id !== null && p.count === 1
+        ? "asset:" + p.id + ":" + (p.opening || "")
+        : "cell:" + feature.geometry.coordinates.join(",") + ":" + p.count + ":" + (p.unknown || 0);
+    };
+    var clusterMarker = function (latlng, p) {
+      var title = p.count + t(" places here: zoom in") +
+        (p.unknown ? " (" + t("%(n)s with hours not published — ring first").replace("%(n)s", p.unknown) + ")" : "");
+      var cluster = L.marker(latlng, {
+        icon: L.divIcon({ className: "cluster-icon", html: el("span", p.count, "mark cluster").outerHTML, iconSize: [34, 34] }),
+        title: title, alt: title, keyboard: true
+      });
+      cluster.on("click keypress", function () { map.setView(latlng, Math.min(map.getZoom() + 2, 18)); });
+      return cluster;
+    };
     var load = function () {
       var b = map.getBounds();
       var params = new URLSearchParams({
@@ -129,35 +172,43 @@
       if (data.assets.category) { params.set("category", data.assets.category); }
       if (data.assets.openNow) { params.set("open_now", "true"); }
       Object.keys(data.assets.needs || {}).forEach(function (name) { params.set(name, data.assets.needs[name]); });
+      if (params.toString() === asked) { return; }  // this view is loaded, or on its way
+      asked = params.toString();
       if (pending) { pending.abort(); }
       pending = new AbortController();
       fetch("/api/assets/clusters?" + params.toString(), { credentials: "same-origin", signal: pending.signal })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (view) {
-          if (!view) { return; }
-          assets.clearLayers();
+          if (!view) { asked = ""; return; }
+          var next = {};
+          var unknown = 0;
           view.features.forEach(function (feature) {
+            var key = keyOf(feature);
+            var p = feature.properties;
+            unknown += p.unknown || (p.opening === "unknown" ? 1 : 0);
+            if (shown[key]) { next[key] = shown[key]; delete shown[key]; return; }
             var c = feature.geometry.coordinates;
             var latlng = L.latLng(c[1], c[0]);
-            var p = feature.properties;
-            if (p.count > 1) {
-              var cluster = L.marker(latlng, {
-                icon: L.divIcon({ className: "cluster-icon", html: el("span", p.count, "mark cluster").outerHTML, iconSize: [34, 34] }),
-                title: p.count + t(" places here: zoom in"), keyboard: true
-              });
-              cluster.on("click keypress", function () { map.setView(latlng, Math.min(map.getZoom() + 2, 18)); });
-              assets.addLayer(cluster);
-            } else {
-              assets.addLayer(assetMarker(latlng, p));
-            }
+            next[key] = p.count > 1 ? clusterMarker(latlng, p) : assetMarker(latlng, p);
+            assets.addLayer(next[key]);
           });
+          Object.keys(shown).forEach(function (key) {
+            var marker = shown[key];
+            if (marker.isPopupOpen && marker.isPopupOpen()) { next[key] = marker; return; }
+            assets.removeLayer(marker);
+          });
+          shown = next;
+          container.dataset.loads = String(++loads);  // views shown so far (tests wait on it)
           if (notice) {
-            notice.textContent = data.assets.openNow && !view.open_filter_applied
-              ? t("Zoom in to see only what is open now; all %(n)s places in view are shown.").replace("%(n)s", view.total)
+            notice.textContent = data.assets.openNow
+              ? t("Open now: %(n)s in view.").replace("%(n)s", view.total - unknown) +
+                (unknown ? " " + t("%(n)s more have no published hours: ring first (marked with a dashed ring).").replace("%(n)s", unknown) : "")
               : "";
           }
         })
-        .catch(function () { /* a newer view replaced this request */ });
+        .catch(function (error) {  // an aborted request was replaced by a newer view
+          if (error.name !== "AbortError") { asked = ""; }
+        });
     };
     // One request per settled view: the first view and a fit to the district right after it
     // (or a quick pan and zoom) would otherwise ask twice.
@@ -194,14 +245,15 @@
 
   // The place asked about, and the support listed for it.
   if (data.place) {
-    L.circleMarker([data.place.lat, data.place.lon], { radius: 9, color: "#1b1b1b", weight: 3, fillColor: "#ffdd00", fillOpacity: 1 })
-      .bindTooltip(data.place.label).addTo(map);
+    L.circleMarker([data.place.lat, data.place.lon], { radius: 9, color: "#1b1b1b", weight: 3, fillColor: "#ffdd00", fillOpacity: 1,
+      interactive: false }).bindTooltip(data.place.label, { permanent: true, direction: "right" }).addTo(map);
   }
   if (data.points && data.points.length) {
     var listed = L.featureGroup().addTo(map);
     data.points.forEach(function (p) { listed.addLayer(assetMarker([p.lat, p.lon], p)); });
-    if (data.place) { listed.addLayer(L.marker([data.place.lat, data.place.lon], { opacity: 0 })); }
-    map.fitBounds(listed.getBounds().pad(0.15), { maxZoom: 15 });
+    var around = listed.getBounds();
+    if (data.place) { around.extend([data.place.lat, data.place.lon]); }  // in view, not a marker
+    map.fitBounds(around.pad(0.15), { maxZoom: 15 });
   }
 
   // Layers folium drew, and ours, in one switcher.
