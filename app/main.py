@@ -18,7 +18,7 @@ from app.compression import PageCompressionMiddleware
 from app.control_characters import ControlCharacterMiddleware
 from app.db import create_api_engine, listen_dsn, warm_pool
 from app.errors import ErrorBody, register_error_handlers
-from app.geo.asset_freshness import AssetIndex, WritesMarkStale
+from app.geo.asset_freshness import AssetIndex, WritesReadBack
 from app.geo.boundary_index import BoundaryIndex
 from app.geo.geography import Geography
 from app.i18n.middleware import LanguageMiddleware
@@ -52,6 +52,7 @@ from app.routers import (
     shortlists,
     sources,
     submissions,
+    tiles,
 )
 from app.security import SecurityHeadersMiddleware, tile_origin
 from app.settings import Settings, get_settings
@@ -145,7 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         public_origin, base_url=settings.public_url, allowed_hosts=settings.allowed_hosts
     )
     app.add_middleware(SecurityHeadersMiddleware, tile_origin=tile_origin(settings.tile_url))
-    app.add_middleware(WritesMarkStale)
+    app.add_middleware(WritesReadBack)
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(RequestIdMiddleware)
     register_error_handlers(app)
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc.router)
     app.include_router(oruk.router)
     app.include_router(pages.router)
+    app.include_router(tiles.router)
     app.include_router(referral_pages.router)
     app.include_router(leaflets.router)
     app.include_router(shortlists.router)

@@ -41,6 +41,7 @@ class Base(DeclarativeBase):
 NOT_MODELLED = frozenset({
     "alembic_version", "data_load", "layer", "area", "area_piece", "geography_state",
     "lsoa_deprivation", "postcode", "population_point", "web_session", "spatial_ref_sys",
+    "register_state",
 })  # fmt: skip
 
 

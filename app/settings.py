@@ -52,15 +52,15 @@ class Settings(BaseSettings):
     )
     asset_index: bool = Field(
         True,
-        description="Answer the hub worker's call and the OGC asset pages from each worker's "
-        "in-memory index of the assets (kept current by PostgreSQL notifications); off: from "
-        "PostGIS every time.",
+        description="Answer the public reads of assets (nearest, lists, the caller, OGC pages) "
+        "from each worker's in-memory index of the assets (kept current one change at a time "
+        "by PostgreSQL notifications); off: from PostGIS every time.",
     )
     asset_index_max_assets: int = Field(
-        250_000,
+        2_000_000,
         ge=0,
-        description="Above this many assets the index is not built (each change reloads it, "
-        "and a million assets take half a minute): PostGIS answers.",
+        description="Above this many assets the index is not built (each worker holds it in "
+        "memory: see docs/scaling.md): PostGIS answers.",
     )
     stale_after_days: int = Field(365, ge=1, description="Unverified this long → stale.")
     key_categories: list[str] = Field(

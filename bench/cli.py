@@ -27,7 +27,8 @@ from bench.load import LoadFailed, interleaved, load_settings, postgres_connecti
 from bench.machine import describe
 from bench.places import District, live_postcodes
 
-MAIN_BENCHES = {"lookup", "caller", "bulk", "ogc", "clusters", "page"}
+MAIN_BENCHES = {"lookup", "caller", "bulk", "ogc", "clusters", "page", "nearest", "tiles", "index"}
+INTERLEAVED = ("lookup", "caller", "nearest", "tiles")  # each measured against trivial
 
 
 def say(message: str) -> None:
@@ -204,27 +205,36 @@ def _main_benches(
 ) -> None:
     """Everything measured on the main (100k) server."""
     raw = result.raw
-    if benches & {"lookup", "caller"}:
-        with result.bench("lookup, caller"):
+    # raw names: nearest at the main size is "nearest_100k" (10k and 1M are the nearest bench's)
+    stored = {"nearest": f"nearest_{plan.main_size}"}
+    if benches & set(INTERLEAVED):
+        with result.bench(", ".join(n for n in INTERLEAVED if n in benches)):
             named = {
                 name: paths
-                for name, paths in suites.throughput_paths(*points, postcodes).items()
+                for name, paths in suites.throughput_paths(*points, postcodes, plan.seed).items()
                 if name in benches or name == "trivial"
             }
             for name, outcome in interleaved(base, named, load, plan.rounds).items():
+                key = stored.get(name, name)
                 if isinstance(outcome, LoadFailed):
-                    raw[name] = {**(outcome.figures or {}), "failed": str(outcome)}
-                    result.failed[name] = str(outcome)
+                    raw[key] = {**(outcome.figures or {}), "failed": str(outcome)}
+                    result.failed[key] = str(outcome)
                 else:
-                    raw[name] = outcome
-        for name in ("lookup", "caller"):
+                    raw[key] = outcome
+        for name in INTERLEAVED:
             if name in benches:
 
-                def over_trivial(n: str = name) -> float:
+                def over_trivial(n: str = stored.get(name, name)) -> float:
                     trivial = succeeded(raw, "trivial")["requests_per_s"]
                     return float(succeeded(raw, n)["requests_per_s"] / trivial)
 
                 result.ratio(f"{name}_vs_trivial_ratio", over_trivial)
+    if "index" in benches:
+        with result.bench("index"):
+            raw["index_apply"] = suites.apply_one_change(
+                base, plan.url(plan.main_size), plan.index_changes
+            )
+        result.ratio("index_apply_one_change_ms", lambda: raw["index_apply"]["p50_ms"])
     if "clusters" in benches:
         with result.bench("clusters"):
             raw.update(suites.clusters(base, load, district.bbox_lonlat()))
@@ -232,6 +242,9 @@ def _main_benches(
         with result.bench("page"):
             raw["page"] = page.weigh(base)
             raw["page"]["time_to_map"] = render.time_to_map(base, loads=1 if plan.smoke else 3)
+        result.ratio(
+            "map_first_render_ms", lambda: raw["page"]["time_to_map"]["unthrottled_median_ms"]
+        )
     if "ogc" in benches:
         with result.bench("ogc_ours"):
             result.ogc_pages = suites.ogc_pages(base, queries)
@@ -281,6 +294,8 @@ def _nearest(plan: Plan, load: Any, result: Run, lon: np.ndarray, lat: np.ndarra
             with servers.assetmap(plan.url(sizes[0])) as base:
                 for size in sizes:
                     measured.update(suites.nearest(base, size, load, lon, lat))
+                if "1m" in sizes:  # each worker's memory, holding the million assets' index
+                    result.ratios["index_worker_rss_mb_1m"] = servers.worker_rss_mb(base)
         result.raw.update(measured)
         failures = [v["failed"] for v in measured.values() if "failed" in v]
         if failures:

@@ -18,7 +18,7 @@ PG_BASE = os.environ.get("BENCH_PG_BASE") or os.environ.get(
 RESULTS = ROOT / "bench" / "results.json"
 DOCS = ROOT / "docs" / "performance.md"
 
-BENCHMARKS = ("lookup", "caller", "bulk", "nearest", "ogc", "clusters", "page")
+BENCHMARKS = ("lookup", "caller", "bulk", "nearest", "ogc", "clusters", "page", "tiles", "index")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class Plan:
     ogc_boxes: int = 200
     ogc_box_m: float = 2000.0
     ogc_limit: int = 100
+    index_changes: int = 40  # changes committed one by one, each timed until a worker holds it
     client: str = "auto"  # auto (wrk when installed), wrk, python
     seed: int = 20261130
 
@@ -76,6 +77,7 @@ SMOKE = Plan(
     ogc_boxes=20,
     ogc_box_m=4000.0,
     ogc_limit=20,
+    index_changes=5,
     client="python",
 )
 

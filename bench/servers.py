@@ -17,7 +17,8 @@ import httpx
 
 from bench.config import ASSETMAP
 
-READY_WITHIN_S = 90.0
+READY_WITHIN_S = 180.0  # a million assets take a while to index
+SERVED: dict[str, int] = {}  # base URL → the server's process group
 
 
 def free_port() -> int:
@@ -40,8 +41,10 @@ def serving(
         )
         try:
             _wait_until_ready(name, base + ready_path, server, Path(log.name))
+            SERVED[base] = server.pid
             yield base
         finally:
+            SERVED.pop(base, None)
             _stop(server)
 
 
@@ -70,6 +73,24 @@ def _wait_for_asset_index(base: str, settled_answers: int = 10) -> None:
         state = httpx.get(f"{base}/health", timeout=5).json().get("asset_index")
         settled = settled + 1 if state in ("current", "off") else 0
         time.sleep(0.1)
+
+
+def worker_rss_mb(base: str) -> float:
+    """The largest resident memory (MB) of the processes of the server at `base`: a worker's,
+    each holding its own indexes."""
+    group, largest = SERVED[base], 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != group:  # the process group
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                largest = max(largest, int(line.split()[1]))
+    return round(largest / 1024, 1)
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:

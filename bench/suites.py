@@ -3,8 +3,10 @@ computed in bench.cli from what they return."""
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -12,6 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 import numpy as np
+import psycopg
 
 from bench import tipg
 from bench.load import Load, LoadFailed, measure
@@ -38,10 +41,26 @@ def point_paths(path: str, lon: np.ndarray, lat: np.ndarray, **extra: str) -> li
 TRIVIAL = "/health/live"
 
 
+TILE_ZOOMS = (10, 16)  # asset tiles over the district at zooms 10 to 16
+
+
+def tile_paths(lon: np.ndarray, lat: np.ndarray, seed: int) -> list[str]:
+    """The asset tile holding each point, at a zoom chosen at random for each."""
+    zooms = np.random.default_rng(seed).integers(TILE_ZOOMS[0], TILE_ZOOMS[1] + 1, len(lon))
+    paths = []
+    for x, y, z in zip(lon.tolist(), lat.tolist(), zooms.tolist(), strict=True):
+        n = 2**z
+        column = int((x + 180) / 360 * n)
+        row = int((1 - math.asinh(math.tan(math.radians(y))) / math.pi) / 2 * n)
+        paths.append(f"/tiles/assets/{z}/{column}/{row}.mvt")
+    return paths
+
+
 def throughput_paths(
-    lon: np.ndarray, lat: np.ndarray, postcodes: list[str]
+    lon: np.ndarray, lat: np.ndarray, postcodes: list[str], seed: int = 0
 ) -> dict[str, list[str]]:
-    """/health/live (the trivial answer), lookup and caller: measured in turn, interleaved."""
+    """/health/live (the trivial answer), lookup, caller, nearest (at the main size) and asset
+    tiles: measured in turn, interleaved."""
     caller = [
         f"/api/caller?{urlencode({'postcode': p, 'needs': CALLER_NEEDS, 'at': CALLER_AT})}"
         for p in postcodes
@@ -50,6 +69,55 @@ def throughput_paths(
         "trivial": [TRIVIAL],
         "lookup": point_paths("/api/lookup", lon, lat),
         "caller": caller,
+        "nearest": point_paths("/api/assets/nearest", lon, lat, limit="10"),
+        "tiles": tile_paths(lon, lat, seed),
+    }
+
+
+def _applied(client: httpx.Client, answers: int = 6) -> int:
+    """The most changes any worker answering says it has applied."""
+    return max(
+        client.get("/health").json()["asset_index_detail"]["changes_applied"]
+        for _ in range(answers)
+    )
+
+
+def apply_one_change(base: str, database_url: str, changes: int) -> dict[str, Any]:
+    """Milliseconds from a committed change to one asset (made by another process, as an
+    editor's PATCH is committed by whichever worker took it) until a worker's index holds it
+    and is current again (/health), one change at a time."""
+    timings: list[float] = []
+    with (
+        psycopg.connect(database_url, autocommit=True) as conn,
+        httpx.Client(base_url=base, timeout=10) as client,
+    ):
+        ids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM asset WHERE status = 'active' ORDER BY md5(id::text) LIMIT %s",
+                (changes,),
+            )
+        ]
+        for asset in ids:
+            before = _applied(client)
+            began = time.perf_counter()
+            conn.execute(
+                "UPDATE asset SET description = md5(random()::text) WHERE id = %s", (asset,)
+            )
+            while True:
+                index = client.get("/health").json()["asset_index_detail"]
+                if index["state"] == "current" and index["changes_applied"] > before:
+                    break
+                if time.perf_counter() - began > 10:
+                    raise LoadFailed(f"a change to asset {asset} was not applied within 10 s")
+            timings.append((time.perf_counter() - began) * 1000)
+            reloads = index["whole_reloads"]
+    return {
+        "changes": len(timings),
+        "ms": [round(t, 1) for t in timings],
+        "p50_ms": round(statistics.median(timings), 1),
+        "max_ms": round(max(timings), 1),
+        "whole_reloads_after": reloads,
     }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from app.geo.asset_index import _LEAN_COLUMNS, build
 from app.geo.assets import AssetFilter
 from app.geo.hours import LONDON
+from app.geo.needs import NeedsFilter
 from app.main import create_app
 from app.principal import ANONYMOUS, ROLES, Principal
 from app.settings import Settings
@@ -155,13 +156,13 @@ def test_a_change_made_elsewhere_reaches_the_index(
 ) -> None:
     wait_until_current(client)
     index = client.app.state.asset_index  # type: ignore[attr-defined]
-    before = index.changes
+    before = index.heard
     with db.begin() as conn:  # another process, as a loader or psql would
         conn.execute(text("UPDATE asset SET visibility = 'hidden' WHERE id = :id"),
                      {"id": varied["evening"]})  # fmt: skip
     try:
         deadline = time.monotonic() + 5
-        while index.changes == before:  # the notification arrives
+        while index.heard == before:  # the notification arrives
             assert time.monotonic() < deadline, "no notification reached the index"
             time.sleep(0.01)
         assert varied["evening"] not in _ids(_call(client, "WF13 1HN", "2026-11-24T19:30", None))
@@ -241,10 +242,10 @@ def test_a_register_too_large_for_the_index_is_answered_by_postgis(
 def test_a_bulk_lookup_is_a_read_and_leaves_the_index_current(client: TestClient) -> None:
     wait_until_current(client)
     index = client.app.state.asset_index  # type: ignore[attr-defined]
-    before = index.changes
+    before = index.heard
     answer = client.post("/api/lookup/bulk", json=[{"id": "a", "lat": 53.69, "lon": -1.63}])
     assert answer.status_code == 200, answer.text
-    assert index.changes == before and index.current() is not None
+    assert index.heard == before and index.current() is not None
 
 
 def test_an_empty_register_gives_an_index_that_finds_nothing() -> None:
@@ -299,6 +300,280 @@ def test_the_kept_items_view_is_what_sees_private_details_of_says(principal: Pri
     view = principal.private_view()
     seen = {principal.sees_private_details_of(org) for org in (None, 7, 8)}
     assert seen == {view} if view is not None else seen == {True, False}
+
+
+ROLES_ALL = [None, "hub_worker", "planner", "editor", "admin"]
+NEAREST_QUERIES = [
+    {"limit": 10},
+    {"limit": 5, "category": "food_bank,mental_health"},
+    {"limit": 8, "category": "mutual_aid_group,library"},
+    {"limit": 10, "max_km": 1.5},
+    *({"limit": 6, "open_at": at} for at in MOMENTS),
+    {"limit": 4, "open_now": "true", "category": "gp_practice"},
+]
+
+
+def _nearest(client: TestClient, query: dict[str, Any], key: str | None) -> list[Any]:
+    response = client.get("/api/assets/nearest", params=query, headers=auth(key) if key else {})
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def _same_nearest(ours: list[Any], theirs: list[Any]) -> None:
+    """The same items in the same order, but for assets exactly as far away as each other
+    (either order), and at the cut-off distance (either of them)."""
+    assert [i["distance_m"] for i in ours] == [i["distance_m"] for i in theirs]
+    if not ours:
+        return
+    last = ours[-1]["distance_m"]
+    key = lambda item: (item["distance_m"], item["id"])  # noqa: E731
+    mine = sorted((i for i in ours if i["distance_m"] < last), key=key)
+    other = sorted((i for i in theirs if i["distance_m"] < last), key=key)
+    assert mine == other
+
+
+@pytest.mark.parametrize("role", ROLES_ALL)
+def test_nearest_from_the_snapshot_is_nearest_from_postgis(
+    client: TestClient,
+    from_database: TestClient,
+    keys: dict[str, str],
+    db: Engine,
+    varied: dict[str, int],
+    role: str | None,
+) -> None:
+    wait_until_current(client)
+    key = keys[role] if role else None
+    seen: set[int] = set()
+    for postcode in [*_postcodes(db, 5), "WF13 1HN"]:
+        for query in NEAREST_QUERIES:
+            asked = {**query, "postcode": postcode}
+            ours = _nearest(client, asked, key)
+            _same_nearest(ours, _nearest(from_database, asked, key))
+            seen |= {i["id"] for i in ours}
+    assert client.app.state.asset_index.current() is not None  # type: ignore[attr-defined]
+    assert varied["group"] in seen and varied["evening"] in seen
+    assert (varied["professional"] in seen) == (role in ("hub_worker", "planner", "admin"))
+    assert (varied["own_hidden"] in seen) == (role in ("editor", "admin"))
+    assert varied["closed"] not in seen
+
+
+LIST_QUERIES = [
+    {"limit": 20},
+    {"limit": 7, "offset": 30},
+    {"limit": 50, "bbox": "-1.70,53.66,-1.60,53.72"},
+    {"limit": 30, "category": "mental_health,mutual_aid_group"},
+    {"limit": 20, "status": "temporarily_closed"},
+    {"limit": 20, "status": "closed"},  # not held: from PostGIS
+    {"limit": 10, "q": "library"},  # not held: from PostGIS
+    {"limit": 100, "format": "geojson", "category": "food_bank"},
+    *({"limit": 40, "open_at": at} for at in MOMENTS),
+    {"limit": 5, "offset": 3, "open_at": MOMENTS[1], "category": "mental_health,food_bank"},
+]
+
+
+@pytest.mark.parametrize("role", ROLES_ALL)
+def test_lists_from_the_snapshot_are_lists_from_postgis(
+    client: TestClient,
+    from_database: TestClient,
+    keys: dict[str, str],
+    varied: dict[str, int],
+    role: str | None,
+) -> None:
+    wait_until_current(client)
+    headers = auth(keys[role]) if role else {}
+    listed: set[int] = set()
+    for query in LIST_QUERIES:
+        ours = client.get("/api/assets", params=query, headers=headers)
+        theirs = from_database.get("/api/assets", params=query, headers=headers)
+        assert ours.status_code == theirs.status_code == 200, ours.text
+        assert ours.json() == theirs.json(), query
+        listed |= {i["id"] for i in ours.json().get("items", [])}
+    assert (varied["professional"] in listed) == (role in ("hub_worker", "planner", "admin"))
+    assert (varied["own_hidden"] in listed) == (role in ("editor", "admin"))
+
+
+def _health(client: TestClient) -> dict[str, Any]:
+    return dict(client.get("/health").json()["asset_index_detail"])
+
+
+def _until_applied(client: TestClient, heard_before: int) -> None:
+    index = client.app.state.asset_index  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 5
+    while index.heard == heard_before or index.current() is None:
+        assert time.monotonic() < deadline, "the change was not applied"
+        time.sleep(0.005)
+
+
+def test_a_change_elsewhere_is_applied_one_asset_at_a_time(
+    client: TestClient, from_database: TestClient, db: Engine, varied: dict[str, int]
+) -> None:
+    wait_until_current(client)
+    index = client.app.state.asset_index  # type: ignore[attr-defined]
+    before = _health(client)
+    evening = varied["evening"]
+    near = {"postcode": "WF13 1HN", "limit": 10, "category": "mental_health"}
+    try:
+        heard = index.heard
+        with db.begin() as conn:  # another process: moved a long way, renamed, new hours
+            conn.execute(
+                text(
+                    "UPDATE asset SET name = '000 Example Moved (synthetic)', "
+                    "geom = ST_SetSRID(ST_MakePoint(-1.78, 53.64), 4326) WHERE id = :id"
+                ),
+                {"id": evening},
+            )
+            conn.execute(text("DELETE FROM opening_rule WHERE asset_id = :id"), {"id": evening})
+        _until_applied(client, heard)
+        ours = _nearest(client, near, None)
+        _same_nearest(ours, _nearest(from_database, near, None))
+        assert all(i["distance_m"] > 5_000 for i in ours if i["id"] == evening)  # moved away
+        first = client.get("/api/assets", params={"limit": 1}).json()["items"][0]
+        assert (
+            first["id"] == evening
+            and first["opening_hours"]
+            == from_database.get(f"/api/assets/{evening}").json()["opening_hours"]
+        )
+        for query in LIST_QUERIES[:4]:
+            assert (
+                client.get("/api/assets", params=query).json()
+                == from_database.get("/api/assets", params=query).json()
+            )
+        _same_nearest(
+            _nearest(client, {**near, "postcode": "HD1 1AA"}, None),
+            _nearest(from_database, {**near, "postcode": "HD1 1AA"}, None),
+        )
+        heard = index.heard
+        with db.begin() as conn:  # gone from view
+            conn.execute(text("UPDATE asset SET status = 'closed' WHERE id = :id"), {"id": evening})
+        _until_applied(client, heard)
+        assert evening not in {
+            i["id"] for i in _nearest(client, {**near, "postcode": "HD1 1AA"}, None)
+        }
+        after = _health(client)
+        assert after["whole_reloads"] == before["whole_reloads"]  # one asset at a time
+        assert after["applied_one_at_a_time"] >= before["applied_one_at_a_time"] + 2
+        assert after["state"] == "current" and after["changes_applied"] == after["changes_heard"]
+    finally:
+        with db.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE asset SET name = 'Example Evening Line (synthetic)', "
+                    "status = 'active', geom = ST_SetSRID(ST_MakePoint(-1.63, 53.69), 4326) "
+                    "WHERE id = :id"
+                ),
+                {"id": evening},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO opening_rule (asset_id, day, opens, closes) "
+                    "SELECT :id, d, '18:00', '23:30' FROM generate_series(0, 6) d"
+                ),
+                {"id": evening},
+            )
+    wait_until_current(client)
+    assert evening in {i["id"] for i in _nearest(client, near, None)}
+
+
+def test_a_statement_over_hundreds_of_assets_is_applied_without_a_reload(
+    client: TestClient, from_database: TestClient, db: Engine
+) -> None:
+    wait_until_current(client)
+    reloads = _health(client)["whole_reloads"]
+    heard = client.app.state.asset_index.heard  # type: ignore[attr-defined]
+    with db.begin() as conn:  # hundreds of assets at once (fewer than 0017's MAX_IDS)
+        some = "id IN (SELECT id FROM asset ORDER BY id LIMIT 300)"
+        conn.execute(text(f"UPDATE asset SET name = name || ' ' WHERE {some}"))
+        conn.execute(text(f"UPDATE asset SET name = rtrim(name) WHERE {some}"))
+    _until_applied(client, heard)
+    assert _health(client)["whole_reloads"] == reloads
+    query = {"limit": 200}
+    assert (
+        client.get("/api/assets", params=query).json()
+        == from_database.get("/api/assets", params=query).json()
+    )
+
+
+def test_an_organisation_changed_reloads_the_whole_register(client: TestClient, db: Engine) -> None:
+    wait_until_current(client)
+    reloads = _health(client)["whole_reloads"]
+    heard = client.app.state.asset_index.heard  # type: ignore[attr-defined]
+    with db.begin() as conn:  # its name is on every one of its assets
+        conn.execute(text("UPDATE organisation SET name = name WHERE id = (SELECT min(id) "
+                          "FROM organisation)"))  # fmt: skip
+    _until_applied(client, heard)
+    assert _health(client)["whole_reloads"] == reloads + 1
+
+
+def test_posts_that_write_no_asset_leave_the_index_current(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    wait_until_current(client)
+    index = client.app.state.asset_index  # type: ignore[attr-defined]
+    before = (index.heard, _health(client)["whole_reloads"])
+    origin = {"Origin": "http://testserver"}
+    signed_in = client.post("/signin", data={"key": keys["hub_worker"]}, headers=origin,
+                            follow_redirects=False)  # fmt: skip
+    assert signed_in.status_code == 303, signed_in.text
+    assert client.post("/signout", headers=origin, follow_redirects=False).status_code == 303
+    proposal = {"name": "Example Quiet Fridge (synthetic)", "category": "food_bank",
+                "postcode": "HD1 1AA", "synthetic": True}  # fmt: skip
+    submitted = client.post("/api/submissions", json={"kind": "new", "proposal": proposal})
+    assert submitted.status_code == 202, submitted.text
+    assert (index.heard, _health(client)["whole_reloads"]) == before
+    assert index.current() is not None
+
+
+Changed = namedtuple("Changed", (*_LEAN_COLUMNS, "after"))  # type: ignore[misc]
+
+
+def _changed(row: Any, after: int | None, **change: Any) -> Any:
+    return Changed(*row._replace(**change), after)
+
+
+def test_changes_applied_one_at_a_time_keep_the_walk_and_the_list_exact() -> None:
+    """Moved, re-tiered, renamed (a new place in the list), added and removed, one at a time:
+    the walk and the list are what a snapshot built afresh would give."""
+    rows = [_lean(i, "food_bank" if i % 2 else "library", 420_000.0 + 100 * i, 416_000.0,
+                  "public") for i in range(1, 21)]  # fmt: skip
+    snapshot = build(rows, changes=0)  # list order: as given (ids in order)
+    order = [r.id for r in rows]
+    x0, y0 = 420_000.0, 416_000.0
+
+    def walk(category: str) -> list[int]:
+        found = snapshot.nearest([category], ANONYMOUS, x0, y0, WEDNESDAY)[category]
+        return [asset for asset, _, _ in found]
+
+    # 19 moves next to the place, and to the front of the list (renamed: after nobody)
+    assert snapshot.apply([19], [_changed(rows[18], None, x=x0 + 1, y=y0)])
+    order.remove(19)
+    order.insert(0, 19)
+    assert walk("food_bank")[0] == 19
+    # 3 becomes professional: gone from the anonymous walk and list
+    assert snapshot.apply([3], [_changed(rows[2], 2, visibility="professional")])
+    assert 3 not in walk("food_bank")
+    # 21 is added after 10; 5 is removed (closed for good)
+    assert snapshot.apply([21], [_changed(_lean(21, "library", x0 + 2, y0, "public"), 10)])
+    order.insert(order.index(10) + 1, 21)
+    assert snapshot.apply([5], [])
+    order.remove(5)
+    assert walk("library")[0] == 21 and 5 not in walk("food_bank")
+    public = [i for i in order if i != 3]
+    assert snapshot.listed(ANONYMOUS, AssetFilter(), 100, 0) == (public, len(public))
+    admin = Principal("admin")
+    assert snapshot.listed(admin, AssetFilter(), 100, 0) == (order, len(order))
+    assert snapshot.listed(ANONYMOUS, AssetFilter(categories=["library"]), 3, 1) == (
+        [i for i in public if i % 2 == 0 or i == 21][1:4],
+        len([i for i in public if i % 2 == 0 or i == 21]),
+    )
+    # 21 comes to speak Urdu: the needs' arrays change with it, in the walk and the list
+    assert snapshot.apply([21], [_changed(_lean(21, "library", x0 + 2, y0, "public"), 10,
+                                          languages=["ur"])])  # fmt: skip
+    urdu = NeedsFilter(languages=("ur",))
+    found = snapshot.nearest(["library"], ANONYMOUS, x0, y0, WEDNESDAY, urdu)["library"]
+    assert [asset for asset, _, _ in found] == [21]
+    assert snapshot.listed(ANONYMOUS, AssetFilter(needs=urdu), 100, 0) == ([21], 1)
+    # placed after an asset the snapshot has not heard of yet: it asks for a reload
+    assert not snapshot.apply([22], [_changed(_lean(22, "library", x0, y0, "public"), 999)])
 
 
 @pytest.fixture(scope="module")
@@ -375,6 +650,22 @@ def test_needs_filter_the_call_the_same_from_the_index_and_postgis(
     assert near.status_code == 200, near.text
     nearby = {i["id"] for i in near.json()["items"]}
     assert {name for name, asset in needy.items() if asset in nearby} == expected
+    # nearest and lists with needs, from the snapshot and from PostGIS, every way of asking
+    for query in (
+        {"postcode": "WF13 1HN", "limit": 10, **asked},
+        {"postcode": "WF13 1HN", "limit": 20, "category": "advice,carers", **asked},
+        {"postcode": "HD1 1AA", "limit": 5, "open_at": MOMENTS[1], **asked},
+    ):
+        _same_nearest(_nearest(client, query, None), _nearest(from_database, query, None))
+    for query in (
+        {"limit": 100, "category": "advice,carers", **asked},
+        {"limit": 30, "offset": 5, **asked},
+        {"limit": 20, "open_at": MOMENTS[0], **asked},
+    ):
+        ours_list = client.get("/api/assets", params=query)
+        theirs_list = from_database.get("/api/assets", params=query)
+        assert ours_list.status_code == theirs_list.status_code == 200, ours_list.text
+        assert ours_list.json() == theirs_list.json(), query
 
 
 def test_unknown_needs_are_refused_with_what_to_use(client: TestClient) -> None:

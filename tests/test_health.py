@@ -30,8 +30,11 @@ def test_health_is_degraded_when_the_database_is_unreachable(settings: Settings)
     with TestClient(create_app(closed)) as client:
         response = client.get("/health")
         assert response.status_code == 503
-        assert response.json() == {"status": "degraded", "database": "unavailable", "postgis": None,
-                                   "asset_index": "loading"}  # fmt: skip
+        body = response.json()
+        detail = body.pop("asset_index_detail")
+        assert body == {"status": "degraded", "database": "unavailable", "postgis": None,
+                        "asset_index": "loading"}  # fmt: skip
+        assert detail["state"] == "loading" and not detail["listening"]
         assert client.get("/health/live").json() == {"status": "ok"}
 
 

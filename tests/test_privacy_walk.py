@@ -45,6 +45,9 @@ PAGE_QUERIES: dict[str, list[dict[str, Any]]] = {
 PUBLIC = ("Example Advice Desk (synthetic)", "Example Close Neighbours (synthetic)",
           "Example Yard Neighbours (synthetic)")  # fmt: skip
 NEAR = {"postcode": "WF17 5DA"}  # Batley, where the walk's assets are
+# the map tiles holding WF17 5DA: clusters (zoom 11) and each asset (zoom 16)
+TILES = [f"/tiles/{layer}/{zxy}.mvt" for layer in ("assets", "ward", "lsoa")
+         for zxy in ("11/1014/660", "16/32470/21130")]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +139,11 @@ def _query_names(route: Any) -> set[str]:
 
 
 def _calls(path: str, route: Any, walk: dict[str, int]) -> Iterator[tuple[str, dict[str, Any]]]:
+    if path == "/tiles/{layer}/{z}/{x}/{y}.mvt":
+        for tile in TILES:
+            for params in ({}, {"category": "advice"}, {"open_now": "true"}):
+                yield tile, params
+        return
     names = set(re.findall(r"{(\w+)}", path))
     samples = _samples(walk)
     unknown = names - set(samples)

@@ -1,11 +1,17 @@
-"""Keeping each worker's asset index (app.geo.asset_index) current.
+"""Keeping each worker's asset index (app.geo.asset_index) current, one change at a time.
 
-Migration 0008's triggers notify channel `asset_changed` when a transaction changes assets,
-hours, organisations or categories. A change heard marks the index stale until it has been
-reloaded; a stale index, or one whose listener is down, answers nothing (`current()` is None)
-and callers read PostGIS as before. A write through this worker marks it stale before its
-response is sent (`WritesMarkStale`), so a client reads back what it wrote at once; another
-worker hears of it when PostgreSQL delivers the notification, just after the commit.
+Migration 0017's triggers notify channel `asset_changed` when a transaction changes assets or
+their hours, with the ids changed (`assets:12,40`); a statement changing more than a few hundred
+assets, or an organisation or category, says `*`. The worker applies the named assets' changes
+to its snapshot (`Snapshot.apply`: one short query for their new state); it reloads the whole
+register only at start-up, after its listener was lost, for `*` or a burst of more than
+BULK_IDS assets (an import), and when enough assets have changed that the snapshot is rebuilt.
+
+Between a change heard and its application the index is stale and answers nothing (`current()`
+is None): the database answers. A request that may have written waits, before its response
+starts, until this worker has applied everything committed before it (`WritesReadBack`: a
+notification of its own, `barrier:…`, comes back after every earlier commit's), so a client
+reads back what it wrote; a request that wrote nothing leaves the index current.
 """
 
 from __future__ import annotations
@@ -13,55 +19,157 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
+import time
+from typing import Any
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.geo.asset_index import Snapshot, build, count_assets, lean_rows
+from app.geo.asset_index import (
+    LOOSE_MAX,
+    Snapshot,
+    build,
+    changed_rows,
+    count_assets,
+    lean_rows,
+)
 
 log = logging.getLogger("assetmap.asset_index")
 
 CHANNEL = "asset_changed"
-SETTLE_S = 0.05  # a burst of changes (an import) is one reload
+SETTLE_S = 0.002  # the notifications of one commit arrive together: apply them as one
+BULK_IDS = 1_000  # more assets changed at once than this: reload the whole register
+# a write waits this long for its worker to apply it (an import's whole reload may take longer:
+# the index stays stale meanwhile, and the database answers)
+CAUGHT_UP_S = 2.0
+ASSETS, BARRIER = "assets:", "barrier:"
 
 
 class AssetIndex:
-    """Holds the current snapshot; listens for changes and reloads after them."""
+    """Holds the current snapshot; listens for changes and applies them."""
 
     def __init__(self, engine: AsyncEngine, dsn: str, check_s: float, max_assets: int) -> None:
         self.engine, self.dsn, self.check_s, self.max_assets = engine, dsn, check_s, max_assets
         self.snapshot: Snapshot | None = None
         self.too_large = False  # more assets than max_assets: not built
-        self.changes = 0  # changes heard (or made here) so far
+        self.heard = 0  # changes heard (or made to be heard) so far
+        self.applied = 0  # of those, how many the snapshot holds
+        self.reloads = 0  # whole reloads
+        self.applies = 0  # changes applied one asset (or a few) at a time
         self.listening = False
-        self._changed = asyncio.Event()
+        self._pending: set[int] = set()
+        self._reload_wanted = False
+        self._behind_since: float | None = None
+        self._wake = asyncio.Event()
+        self._tokens = itertools.count()
+        self._barriers: dict[str, asyncio.Future[None]] = {}
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     def current(self) -> Snapshot | None:
-        """The snapshot, when nothing has changed since it was loaded; else None."""
+        """The snapshot, when it holds every change heard of; else None."""
         snapshot = self.snapshot
-        if snapshot is None or not self.listening or snapshot.changes != self.changes:
+        if snapshot is None or not self.listening or self.applied != self.heard:
             return None
         return snapshot
 
     @property
     def state(self) -> str:
-        """For /health: current, stale (a change heard, reloading), loading, or off."""
+        """For /health: current, stale (a change heard and not yet applied, or the listener
+        down), loading, or off."""
         if self.too_large:
             return "off"
         if self.snapshot is None:
             return "loading"
         return "current" if self.current() is not None else "stale"
 
+    def health(self) -> dict[str, Any]:
+        behind = self._behind_since
+        return {
+            "state": self.state,
+            "assets": self.snapshot.assets if self.snapshot is not None else None,
+            "changes_heard": self.heard,
+            "changes_applied": self.applied,
+            "behind_s": round(time.monotonic() - behind, 3) if behind is not None else 0.0,
+            "listening": self.listening,
+            "whole_reloads": self.reloads,
+            "applied_one_at_a_time": self.applies,
+        }
+
+    def _behind(self) -> None:
+        self.heard += 1
+        if self._behind_since is None:
+            self._behind_since = time.monotonic()
+        self._wake.set()
+
     def mark_changed(self, *_: object) -> None:
-        """A change happened (or may have): stop answering from the snapshot, reload soon."""
-        self.changes += 1
-        self._changed.set()
+        """Anything may have changed: stop answering from the snapshot, reload it whole."""
+        self._reload_wanted = True
+        self._behind()
+
+    def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        if payload.startswith(BARRIER):
+            self._barrier_heard(payload)
+        elif payload.startswith(ASSETS):
+            self._pending.update(int(i) for i in payload[len(ASSETS) :].split(","))
+            self._behind()
+        else:  # "*", or a table's name (an organisation, a category): anything may have changed
+            self.mark_changed()
+
+    def _barrier_heard(self, payload: str) -> None:
+        """Every change committed before this worker's barrier has been heard by now."""
+        waiter = self._barriers.pop(payload, None)
+        if waiter is None or waiter.done():  # another worker's
+            return
+        if self.applied >= self.heard:
+            waiter.set_result(None)
+        else:
+            self._waiting.append((self.heard, waiter))
+
+    def _caught_up(self) -> None:
+        self.applied = max(self.applied, self._applying)
+        if self.applied == self.heard:
+            self._behind_since = None
+        still = []
+        for target, waiter in self._waiting:
+            if self.applied >= target:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                still.append((target, waiter))
+        self._waiting = still
+
+    async def caught_up(self) -> None:
+        """Wait until every change committed before now is applied here (a write's response
+        then reads it back); if that cannot be known soon, reload instead."""
+        if not self.listening or self.snapshot is None:
+            return  # not answering now anyway: the database does
+        token = f"{BARRIER}{id(self)}:{next(self._tokens)}"
+        waiter = self._barriers[token] = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(CAUGHT_UP_S):
+                async with self.engine.connect() as conn:
+                    await conn.execute(
+                        text("SELECT pg_notify(:channel, :token)"),
+                        {"channel": CHANNEL, "token": token},
+                    )
+                    await conn.commit()
+                await waiter
+        except Exception as exc:  # the database away, or slow: never answer from the old
+            heard = any(w is waiter for _, w in self._waiting)
+            self._waiting = [(t, w) for t, w in self._waiting if w is not waiter]
+            if not heard:  # else the index is stale until it has applied them: reads go on
+                log.warning("asset index barrier failed: %s", type(exc).__name__)
+                self.mark_changed()
+        finally:
+            self._barriers.pop(token, None)
 
     async def reload(self) -> None:
-        changes = self.changes
+        """The whole register, afresh."""
         async with self.engine.connect() as conn:
             count = await count_assets(conn)
             self.too_large = count > self.max_assets
@@ -71,22 +179,48 @@ class AssetIndex:
                 return
             rows = await lean_rows(conn)
         first = self.snapshot is None
-        self.snapshot = await asyncio.to_thread(build, rows, changes)
-        # once at start; after that on every change, so quietly
+        self.snapshot = await asyncio.to_thread(build, rows, self._applying)
+        self.reloads += 1
+        # once at start; after that after a lost listener or an import, so quietly
         log.log(logging.INFO if first else logging.DEBUG, "asset index loaded",
                 extra={"fields": {"assets": len(rows)}})  # fmt: skip
 
-    async def _reloader(self) -> None:
+    async def _apply(self, ids: set[int]) -> bool:
+        """These assets' changes, applied to the snapshot; False if it must be reloaded."""
+        assert self.snapshot is not None
+        async with self.engine.connect() as conn:
+            rows = await changed_rows(conn, ids)
+        applied = self.snapshot.apply(ids, rows)
+        self.applies += 1
+        return applied
+
+    _applying = 0  # the count of changes heard that the work under way will have applied
+
+    async def _applier(self) -> None:
         while True:
-            await self._changed.wait()
+            await self._wake.wait()
             await asyncio.sleep(SETTLE_S)
-            self._changed.clear()
+            self._wake.clear()
+            self._applying = self.heard
+            ids, self._pending = self._pending, set()
             try:
-                await self.reload()
+                whole = (
+                    self._reload_wanted or self.snapshot is None or len(ids) > BULK_IDS
+                    or self.snapshot.applied > LOOSE_MAX
+                )  # fmt: skip
+                self._reload_wanted = False
+                if whole:
+                    await self.reload()
+                elif ids and not await self._apply(ids):
+                    self._reload_wanted = True
+                    self._wake.set()
+                    continue
+                self._caught_up()
             except Exception as exc:  # the database may be away: try again shortly
-                log.warning("asset index reload failed: %s", type(exc).__name__)
+                log.warning("asset index update failed: %s", type(exc).__name__)
+                self._reload_wanted = True
                 await asyncio.sleep(self.check_s)
-                self._changed.set()
+                self._wake.set()
 
     async def _listener(self) -> None:
         """LISTEN on a connection of its own; while it is down the index answers nothing. On
@@ -98,7 +232,7 @@ class AssetIndex:
                     "application_name": "assetmap-asset-index"})  # fmt: skip
                 lost = asyncio.Event()
                 conn.add_termination_listener(functools.partial(self._lost, lost))
-                await conn.add_listener(CHANNEL, self.mark_changed)
+                await conn.add_listener(CHANNEL, self._heard)
                 self.listening = True
                 self.mark_changed()
                 while not lost.is_set():  # closed by the server, or dead without a word
@@ -123,7 +257,7 @@ class AssetIndex:
     def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._listener(), name="asset-index-listener"),
-            asyncio.create_task(self._reloader(), name="asset-index-reloader"),
+            asyncio.create_task(self._applier(), name="asset-index-applier"),
         ]
 
     async def stop(self) -> None:
@@ -134,11 +268,11 @@ class AssetIndex:
                 await task
 
 
-class WritesMarkStale:
-    """A request that may write marks the worker's asset index stale as its response starts
-    (its transaction committed) and again when it has finished (in case it committed later).
-    Before the commit there is nothing new to hide: the index still holds the database's
-    state."""
+class WritesReadBack:
+    """A request that may have written waits, as its response starts (its transaction
+    committed), until this worker's asset index holds every change committed so far: the
+    client reads back what it wrote. Nothing is marked stale: a request that wrote nothing
+    (a sign-in, a public submission) leaves the index current."""
 
     SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
     READS = frozenset({"/api/lookup/bulk"})  # posted, but only reads (and is long and frequent)
@@ -155,12 +289,9 @@ class WritesMarkStale:
             await self.app(scope, receive, send)
             return
 
-        async def marking_send(message: Message) -> None:
+        async def waiting_send(message: Message) -> None:
             if message["type"] == "http.response.start":  # the endpoint has committed
-                index.mark_changed()
+                await index.caught_up()
             await send(message)
 
-        try:
-            await self.app(scope, receive, marking_send)
-        finally:
-            index.mark_changed()
+        await self.app(scope, receive, waiting_send)

@@ -1,8 +1,9 @@
 """Each worker's in-memory index of the assets: where each is (one k-d tree over the points in
 British National Grid, with the category as a third axis; groups by their service areas), its
-tier, owner, status and hours, and the list order. It answers the hub worker's call
-(app.geo.caller) and the OGC asset pages (app.geo.listing) with no database round trip once
-the rows shown are cached; app.geo.asset_freshness keeps it current.
+tier, owner, status and hours, and the list order. It is the snapshot side of the read
+interface (app.geo.reads.snapshot): nearest, the caller, lists and OGC pages with no database
+round trip once the rows shown are cached; app.geo.asset_freshness keeps it current, one
+changed asset at a time (`Snapshot.apply`).
 
 Privacy is app.visibility's rule (`can_see_each`, the same as `scope`; only active and
 temporarily closed assets are held), and the rows shown are read under scope.
@@ -57,20 +58,32 @@ KEPT_MOMENTS = 8  # minutes (or moments) whose opening states are kept
 TIERS = ("public", "professional", "hidden")
 NO_ORGANISATION = -1
 
-# The asset's place: a point (most), or a group's service area (distance 0 inside it).
-_LEAN = text(
-    f"""
+# The asset's place: a point (most), or a group's service area (distance 0 inside it); and, for
+# a change applied one asset at a time, the asset just before it in list order (by the
+# (name, id) index, in the database's collation).
+_LEAN_SQL = f"""
     SELECT a.id, a.category, a.visibility, coalesce(a.organisation_id, {NO_ORGANISATION}) AS org,
            CASE WHEN a.service_area IS NULL THEN ST_X(a.place_bng) END AS x,
            CASE WHEN a.service_area IS NULL THEN ST_Y(a.place_bng) END AS y,
            CASE WHEN a.service_area IS NOT NULL THEN ST_AsBinary(a.place_bng) END AS area,
            CAST({RULES_JSON} AS text) AS rules, CAST({EXCEPTIONS_JSON} AS text) AS exceptions,
-           a.status, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat, {NEEDS_COLUMNS}
+           a.status, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat, {NEEDS_COLUMNS}{{after}}
     FROM asset a
-    WHERE a.status = ANY(CAST(:statuses AS text[]))
+    WHERE a.status = ANY(CAST(:statuses AS text[])){{which}}
     ORDER BY a.name, a.id  -- the lists' order, in the database's collation
     """
+_LEAN = text(_LEAN_SQL.format(after="", which=""))
+_LEAN_CHANGED = text(
+    _LEAN_SQL.format(
+        after=""",
+           (SELECT b.id FROM asset b
+            WHERE b.status = ANY(CAST(:statuses AS text[])) AND (b.name, b.id) < (a.name, a.id)
+            ORDER BY b.name DESC, b.id DESC LIMIT 1) AS after""",
+        which=" AND a.id = ANY(CAST(:ids AS bigint[]))",
+    )
 )
+DEAD = -1  # the tier of an asset removed from a snapshot in place: no view sees it
+LOOSE_MAX = 500  # assets changed one by one (measured one by one) past which it is rebuilt
 
 
 # _LEAN's columns (rows name their own; these serve an empty register)
@@ -104,9 +117,33 @@ class _Assets:
     orgs: np.ndarray
     hours: np.ndarray  # index into Snapshot.hours
     needs: NeedsArrays  # languages, accessibility, ages, cost, referral (app.geo.needs)
+    FIELDS = ("ids", "tiers", "orgs", "hours", *NeedsArrays.ARRAYS)
+
+    def columns(self) -> list[np.ndarray]:
+        """Its arrays, in FIELDS' order."""
+        return [self.ids, self.tiers, self.orgs, self.hours, *self.needs.arrays()]
+
+    def of(self, columns: Iterable[np.ndarray]) -> _Assets:
+        """From columns in FIELDS' order, the needs numbered as in this one."""
+        ids, tiers, orgs, hours, *needs = columns
+        return _Assets(ids, tiers, orgs, hours, self.needs.with_arrays(needs))
+
     # by view (tiers seen, own organisation): as an array, and as bytes
     _visible: dict[tuple[tuple[str, ...], int], np.ndarray] = field(default_factory=dict)
     _visible_bytes: dict[tuple[tuple[str, ...], int], bytes] = field(default_factory=dict)
+
+    def forget(self) -> None:
+        """After a change in place: the views are worked out again when next asked."""
+        self._visible, self._visible_bytes = {}, {}
+
+    def kill(self, asset: int) -> bool:
+        """Take an asset out of every view, in place (arrays keep their length); whether it
+        was here."""
+        at = np.flatnonzero(self.ids == asset)
+        self.tiers[at], self.orgs[at] = DEAD, DEAD
+        if len(at):
+            self.forget()
+        return bool(len(at))
 
     def visible(self, principal: Principal) -> np.ndarray:
         """Which of these the principal may see (app.visibility), worked out once per view."""
@@ -140,12 +177,59 @@ class _Listing:
     lon: np.ndarray  # the point (a group's: inside its area), WGS84
     lat: np.ndarray
 
+    COLUMNS = ("categories", "statuses", "lon", "lat")
+
+    def remove(self, asset: int) -> _Listing:
+        """Without this asset (itself, when it is not here)."""
+        at = np.flatnonzero(self.assets.ids == asset)
+        if not len(at):
+            return self
+        return _Listing(
+            assets=self.assets.of(np.delete(c, at) for c in self.assets.columns()),
+            **{f: np.delete(getattr(self, f), at) for f in self.COLUMNS},
+        )
+
+    def put(self, after: int | None, values: dict[str, Any]) -> _Listing:
+        """With an asset just after asset `after` (first when None), in place when it is
+        there already; None when `after` is not here (a change not yet applied)."""
+        ids = self.assets.ids
+        if after is None:
+            at = 0
+        else:
+            found = np.flatnonzero(ids == after)
+            if not len(found):
+                return None  # type: ignore[return-value]
+            at = int(found[0]) + 1
+        if at < len(ids) and ids[at] == values["ids"]:  # where it was: change it in place
+            for f, c in zip(_Assets.FIELDS, self.assets.columns(), strict=True):
+                c[at] = values[f]
+            for f in self.COLUMNS:
+                getattr(self, f)[at] = values[f]
+            self.assets.forget()
+            return self
+        listing = self.remove(values["ids"])
+        if after is not None:
+            at = int(np.flatnonzero(listing.assets.ids == after)[0]) + 1
+        return _Listing(
+            assets=listing.assets.of(
+                np.insert(c, at, values[f])
+                for f, c in zip(_Assets.FIELDS, listing.assets.columns(), strict=True)
+            ),
+            **{f: np.insert(getattr(listing, f), at, values[f]) for f in self.COLUMNS},
+        )
+
     def page(
         self, principal: Principal, codes: Sequence[int] | None, statuses: Sequence[int],
         bbox: tuple[float, float, float, float] | None, limit: int, offset: int,
+        open_hours: np.ndarray | None = None, needs: NeedsFilter | None = None,
     ) -> tuple[list[int], int]:  # fmt: skip
-        """The ids of a page of those this principal may see that match, and how many match."""
+        """The ids of a page of those this principal may see that match, and how many match
+        (`open_hours`: whether each set of hours is open at the time asked)."""
         match = self.assets.visible(principal)
+        if open_hours is not None:
+            match = match & open_hours[self.assets.hours]
+        if needs:
+            match = match & self.assets.needs.match(needs)
         if codes is not None:
             match = match & np.isin(self.categories, codes)
         if len(statuses) < len(DEFAULT_STATUSES):
@@ -175,6 +259,8 @@ class Snapshot:
     on_the_minute: bool  # every one of them in whole minutes
     changes: int  # the change count this snapshot was loaded after
     assets: int
+    hour_numbers: dict[tuple[str | None, str | None], int] = field(default_factory=dict)
+    applied: int = 0  # assets changed one at a time since it was built
     rows: dict[int, RowMapping] = field(default_factory=dict)
     # items presented for `presented_for` (day, days until stale), kept as JSON: the caller's
     # by whether the view has private details, and the OGC pages' public features
@@ -184,20 +270,32 @@ class Snapshot:
     _states: dict[datetime, _States] = field(default_factory=dict)  # by minute (or moment)
 
     def listed(
-        self, principal: Principal, filters: AssetFilter, limit: int, offset: int
-    ) -> tuple[list[int], int] | None:
-        """A page of the asset list (app.geo.assets.list_assets' order and count) for the
-        filters the index holds: categories, statuses among the default ones, a bbox. None for
-        any other filter: ask the database."""
-        other = replace(filters, categories=None, statuses=None, bbox=None)
+        self, principal: Principal, filters: AssetFilter, limit: int, offset: int,
+        open_at: datetime | None = None,
+    ) -> tuple[list[int], int] | None:  # fmt: skip
+        """A page of the asset list (app.geo.assets.list_assets' order and count; with
+        `open_at`, list_open_assets') for the filters the index holds: categories, statuses
+        among the default ones, a bbox, needs (when it can apply them exactly). None for any
+        other filter (licences, changed_after, q, …): ask the database."""
+        other = replace(filters, categories=None, statuses=None, bbox=None, needs=None)
         statuses = filters.statuses or DEFAULT_STATUSES
         if other != AssetFilter() or not set(statuses) <= set(DEFAULT_STATUSES):
+            return None
+        if not self.answers(filters.needs):
             return None
         codes = None
         if filters.categories:
             codes = [self.codes[c] for c in filters.categories if c in self.codes]
         status_codes = [DEFAULT_STATUSES.index(s) for s in statuses]
-        return self.listing.page(principal, codes, status_codes, filters.bbox, limit, offset)
+        open_hours = None
+        if open_at is not None:
+            states = self._states_at(open_at)
+            open_hours = np.fromiter(
+                (states[i].open_now for i in range(len(self.hours))), bool, len(self.hours)
+            )
+        return self.listing.page(
+            principal, codes, status_codes, filters.bbox, limit, offset, open_hours, filters.needs
+        )
 
     def answers(self, needs: NeedsFilter | None) -> bool:
         """Whether the index can apply these needs exactly (else: ask the database)."""
@@ -205,7 +303,7 @@ class Snapshot:
 
     def nearest(
         self, needs: Sequence[str], principal: Principal, x: float, y: float, at: datetime,
-        wanted: NeedsFilter | None = None,
+        wanted: NeedsFilter | None = None, batch: int = FIRST_BATCH,
     ) -> dict[str, Iterator[Near]]:  # fmt: skip
         """For each category, its assets this principal may see, nearest first, as (id,
         distance in metres, opening state at `at`); a group's distance is to its area (0 inside
@@ -215,7 +313,7 @@ class Snapshot:
         known = [need for need in needs if need in self.codes]
         first: dict[str, tuple[list[float], list[int]]] = {}
         if self.tree is not None and known:
-            k = min(FIRST_BATCH, self.tree.n)
+            k = min(batch, self.tree.n)
             places = np.array([(x, y, self.codes[need] * SEPARATION) for need in known])
             distances, order = self.tree.query(places, k=k)
             each = zip(
@@ -234,6 +332,74 @@ class Snapshot:
             groups = self._groups(need, principal, states, x, y, wanted)
             walks[need] = heapq.merge(points, groups, key=_distance) if groups else points
         return walks
+
+    def apply(self, ids: Collection[int], rows: Sequence[Any]) -> bool:
+        """Each of these assets as it now is: `rows` (`changed_rows`: in list order, each with
+        the asset just before it), an id without a row having left the index's statuses or the
+        register. Its point or area, tier, owner, hours and place in the list change; its row
+        and presented JSON are forgotten. A point that moved is measured one by one (as groups
+        are) until the next rebuild. Synchronous: a read never sees half of a change. False
+        when the list cannot place one (its neighbour's change not heard of yet): reload."""
+        present_now = {row.id for row in rows}
+        for asset in ids:
+            self.points.kill(asset)
+            for groups, _ in self.areas.values():
+                groups.kill(asset)
+            if asset not in present_now:
+                self.listing = self.listing.remove(asset)
+            self.rows.pop(asset, None)
+            self.features.pop(asset, None)
+            for shown in self.shown.values():
+                shown.pop(asset, None)
+        for row in rows:
+            code = self.codes.setdefault(row.category, len(self.codes))
+            values = {
+                "ids": row.id, "tiers": TIERS.index(row.visibility), "orgs": row.org,
+                "hours": self._hours_number(row.rules, row.exceptions), "categories": code,
+                "statuses": DEFAULT_STATUSES.index(row.status),
+                "lon": np.nan if row.lon is None else row.lon,
+                "lat": np.nan if row.lat is None else row.lat,
+            }  # fmt: skip
+            needs = self.points.needs.encode(row)
+            if needs is None:
+                return False
+            values.update(needs)
+            listing = self.listing.put(row.after, values)
+            if listing is None:
+                return False
+            self.listing = listing
+            if row.area is None:
+                shape = shapely.Point(row.x, row.y)
+            else:
+                shape = shapely.from_wkb(bytes(row.area))
+            self._measure_alone(row.category, values, shape)
+        self.assets = len(self.listing.assets.ids)
+        self.applied += len(ids)
+        return True
+
+    def _hours_number(self, rules: str | None, exceptions: str | None) -> int:
+        number = self.hour_numbers.get((rules, exceptions))
+        if number is None:
+            number = self.hour_numbers[(rules, exceptions)] = len(self.hours)
+            key = hours_key(rules, exceptions)
+            self.hours.append(key)  # the kept _States see it: they share the list
+            if self.on_the_minute and not in_whole_minutes(key):
+                self.on_the_minute = False
+                self._states.clear()
+        return number
+
+    def _measure_alone(self, category: str, values: dict[str, Any], shape: Any) -> None:
+        """Add an asset to its category's ones measured one by one (groups, and points changed
+        since the tree was built)."""
+        empty = self.points.of(c[:0] for c in self.points.columns())
+        groups, shapes = self.areas.get(category, (empty, np.array([], dtype=object)))
+        self.areas[category] = (
+            groups.of(
+                np.append(c, np.array([values[f]], dtype=c.dtype))
+                for f, c in zip(_Assets.FIELDS, groups.columns(), strict=True)
+            ),
+            np.append(shapes, np.array([shape], dtype=object)),
+        )
 
     def _states_at(self, at: datetime) -> _States:
         """Each set of hours' state at `at`, shared by every call in the same minute when all
@@ -335,25 +501,37 @@ class Snapshot:
         return feature
 
     def shown_json(
-        self, listed: Iterable[tuple[int, float, OpeningState, str]], principal: Principal,
-        today: date, stale_after_days: int,
+        self, listed: Iterable[tuple[Any, float, OpeningState, str | None]],
+        principal: Principal, today: date, stale_after_days: int,
     ) -> list[orjson.Fragment]:  # fmt: skip
-        """Each (asset, distance, state, how listed), its row held, as its item's JSON:
+        """Each (row, distance, state, how listed), its row held, as its item's JSON:
         app.visibility.present of the row, serialised once a day for each view (with private
         details or without), with where and when spliced on (app.geo.nearest.located_json)."""
         self._on(today, stale_after_days)
-        view, rows, items = principal.private_view(), self.rows, []
-        for asset, distance_m, state, how in listed:
+        view, items = principal.private_view(), []
+        for row, distance_m, state, how in listed:
             shown = self.shown[
                 view if view is not None
-                else principal.sees_private_details_of(rows[asset]["organisation_id"])
+                else principal.sees_private_details_of(row["organisation_id"])
             ]  # fmt: skip
-            members = shown.get(asset)
+            members = shown.get(row["id"])
             if members is None:
-                item = present(rows[asset], principal, today, stale_after_days)
-                members = shown[asset] = dumps(item)[1:-1]
+                item = present(row, principal, today, stale_after_days)
+                members = shown[row["id"]] = dumps(item)[1:-1]
             items.append(located_json(members, distance_m, state, how))
         return items
+
+    def nearest_of(
+        self, categories: Sequence[str] | None, principal: Principal, x: float, y: float,
+        at: datetime, limit: int, wanted: NeedsFilter | None = None,
+    ) -> Iterator[Near]:  # fmt: skip
+        """The assets of these categories (every one when None) this principal may see and
+        meeting the `wanted` needs, nearest first: each category's walk (`nearest`), merged;
+        each walk asks the tree first for about `limit` (it asks for more when they are
+        taken)."""
+        batch = min(FIRST_BATCH, max(limit, 8))
+        walks = self.nearest(list(categories or self.codes), principal, x, y, at, wanted, batch)
+        return heapq.merge(*walks.values(), key=_distance)
 
 
 def _near_each_other(
@@ -436,6 +614,7 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
         on_the_minute=all(map(in_whole_minutes, hours)),
         changes=changes,
         assets=len(rows),
+        hour_numbers=said,
     )
 
 
@@ -447,3 +626,9 @@ async def count_assets(conn: AsyncConnection) -> int:
 async def lean_rows(conn: AsyncConnection) -> Sequence[Any]:
     """What `build` needs of every asset the index holds, in list order."""
     return (await conn.execute(_LEAN, {"statuses": list(DEFAULT_STATUSES)})).all()
+
+
+async def changed_rows(conn: AsyncConnection, ids: Collection[int]) -> Sequence[Any]:
+    """What `Snapshot.apply` needs of these assets, those the index holds, in list order."""
+    params = {"statuses": list(DEFAULT_STATUSES), "ids": list(ids)}
+    return (await conn.execute(_LEAN_CHANGED, params)).all()

@@ -47,14 +47,14 @@ def located(item: dict[str, Any], distance_m: float, state: OpeningState) -> dic
 
 
 def located_json(
-    members: bytes, distance_m: float, state: OpeningState, listed_as: str
+    members: bytes, distance_m: float, state: OpeningState, listed_as: str | None
 ) -> orjson.Fragment:
-    """`located` and listed as `listed_as`, in JSON: spliced onto a presented item's members
-    (app.responses.dumps of its dict, without the braces), so an item kept for the day is
+    """`located` (and listed as `listed_as`, when given), in JSON: spliced onto a presented
+    item's members (app.responses.dumps of its dict, without the braces), so an item kept is
     neither copied nor serialised again."""
+    listed = b',"listed_as":"%b"' % listed_as.encode() if listed_as is not None else b""
     return orjson.Fragment(
-        b'{%b,"distance_m":%d,%b,"listed_as":"%b"}'
-        % (members, round(distance_m), state.json_members, listed_as.encode())
+        b'{%b,"distance_m":%d,%b%b}' % (members, round(distance_m), state.json_members, listed)
     )
 
 

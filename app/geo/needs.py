@@ -141,6 +141,41 @@ class NeedsArrays:
             exact=exact,
         )
 
+    ARRAYS = ("languages", "accessibility", "min_age", "max_age", "cost", "referral")
+
+    def arrays(self) -> list[np.ndarray]:
+        """Its arrays, in ARRAYS' order."""
+        return [getattr(self, f) for f in self.ARRAYS]
+
+    def with_arrays(self, arrays: Sequence[np.ndarray]) -> NeedsArrays:
+        """These arrays (in ARRAYS' order) numbered as this one is (the same `bits`, shared)."""
+        languages, accessibility, min_age, max_age, cost, referral = arrays
+        return NeedsArrays(
+            languages, accessibility, min_age, max_age, cost, referral, self.bits, self.exact
+        )
+
+    def encode(self, row: Any) -> dict[str, Any] | None:
+        """One asset's values (`row` has the NEEDS_COLUMNS), numbered in the shared `bits`, a
+        value not seen before taking the next bit; None when a set field has run out of bits
+        (the index can no longer answer exactly: rebuild it)."""
+        values: dict[str, Any] = {}
+        for field in ("languages", "accessibility"):
+            seen, word = self.bits[field], 0
+            for value in getattr(row, field) or ():
+                if value not in seen:
+                    if len(seen) >= 64:
+                        return None
+                    seen[value] = len(seen)
+                word |= 1 << seen[value]
+            values[field] = np.uint64(word)
+        for field in ("cost", "referral"):
+            value = getattr(row, field)
+            seen = self.bits[field]
+            values[field] = -1 if value is None else seen.setdefault(value, len(seen))
+        values["min_age"] = -1 if row.min_age is None else row.min_age
+        values["max_age"] = 999 if row.max_age is None else row.max_age
+        return values
+
     def take(self, which: np.ndarray) -> NeedsArrays:
         return NeedsArrays(
             languages=self.languages[which],

@@ -3,7 +3,6 @@ API answer never disagree."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -17,14 +16,14 @@ from app.dependencies import NeedsQuery, needs_of_query
 from app.errors import AppError
 from app.geo import caller
 from app.geo.areas import AreaRef, find_area, resolve_layer
-from app.geo.assets import AssetFilter, list_assets, list_open_assets
+from app.geo.assets import AssetFilter
 from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.geography import Geography, Place
 from app.geo.hours import LONDON, london
-from app.geo.nearest import nearest
 from app.geo.needs import NeedsFilter
 from app.geo.profile import area_profile
+from app.geo.reads import reads_for
 from app.geo.search import search_all
 from app.i18n import N_, gettext, ngettext
 from app.i18n.labels import script_strings
@@ -190,12 +189,13 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
         heading = gettext("Matching “%(words)s”") % {"words": words}
         caption = gettext("Best matches first; names are matched allowing for small spelling slips")
     elif found.place is not None:
-        where = (services.conn, services.principal, found.place.easting, found.place.northing)
-        hits = await nearest(*where, filters, NEAREST_ON_MAP, now, open_only=open_now)
+        reads = reads_for(request, services.conn)
+        where = (services.principal, found.place.easting, found.place.northing)
+        hits = await reads.nearest(*where, filters, NEAREST_ON_MAP, now, open_only=open_now)
         items = [f.item(services.principal, now.date(), services.stale_after_days) for f in hits]
         if open_now:  # what "open now" cannot judge is listed apart, not dropped
             unknown = replace(filters, hours_published=False)
-            hits = await nearest(*where, unknown, NEAREST_ON_MAP, now)
+            hits = await reads.nearest(*where, unknown, NEAREST_ON_MAP, now)
             ring_first = [
                 f.item(services.principal, now.date(), services.stale_after_days) for f in hits
             ]
@@ -205,18 +205,19 @@ async def public_map(services: PageServices, request: Request) -> dict[str, Any]
     else:
         page = _whole(params.get("page"), default=1, low=1, high=10_000)
         offset = (page - 1) * PAGE_SIZE
+        reads = reads_for(request, services.conn)
         if open_now:
-            rows, total = await list_open_assets(
-                services.conn, services.principal, filters, now, PAGE_SIZE, offset
+            rows, total = await reads.asset_page(
+                services.principal, filters, PAGE_SIZE, offset, now
             )
             unknown = replace(filters, hours_published=False)
-            more, ring_first_total = await list_assets(
-                services.conn, services.principal, unknown, PAGE_SIZE, 0
+            more, ring_first_total = await reads.asset_page(
+                services.principal, unknown, PAGE_SIZE, 0, None
             )
             ring_first = [services.present(row) for row in more]
         else:
-            rows, total = await list_assets(
-                services.conn, services.principal, filters, PAGE_SIZE, offset
+            rows, total = await reads.asset_page(
+                services.principal, filters, PAGE_SIZE, offset, None
             )
         items = [services.present(row) for row in rows]
         heading = (
@@ -361,9 +362,9 @@ async def hub_desk(services: PageServices, request: Request) -> dict[str, Any]:
         return context
     moment = _moment(at_text)
     support = await support_for_needs(
-        request.app.state.asset_index, lambda: contextlib.nullcontext(services.conn),
-        services.principal, found.place.easting, found.place.northing, needs,
-        Moment.of_call(moment, services.stale_after_days), asked.wanted,
+        reads_for(request, services.conn), services.principal, found.place.easting,
+        found.place.northing, needs, Moment.of_call(moment, services.stale_after_days),
+        asked.wanted,
     )  # fmt: skip
     chosen = support.items()
     labels = {c["code"]: c["label"] for c in categories}

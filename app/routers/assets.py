@@ -22,8 +22,9 @@ from app.dependencies import (
 from app.errors import ErrorBody, NotFound, PreconditionFailed
 from app.formats import asset_feature, assets_csv, feature_collection
 from app.geo.areas import asset_beyond_district
-from app.geo.assets import AssetFilter, get_asset, list_assets, list_open_assets
+from app.geo.assets import AssetFilter, get_asset
 from app.geo.hours import london_today
+from app.geo.reads import reads_for
 from app.principal import Principal
 from app.register import changes
 from app.register.history import asset_history
@@ -140,10 +141,9 @@ async def list_page(
     format: str,
 ) -> Response:
     """One page of the list, in the asked format (shared with /api/areas/{layer}/{code}/assets)."""
-    if open_at is not None:
-        rows, total = await list_open_assets(conn, principal, filters, open_at, limit, offset)
-    else:
-        rows, total = await list_assets(conn, principal, filters, limit, offset)
+    rows, total = await reads_for(request, conn).asset_page(
+        principal, filters, limit, offset, open_at
+    )
     items = [_present(request, row, principal) for row in rows]
     return page(request, items, total, limit, offset, format)
 

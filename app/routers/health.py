@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+from app.geo.reads import index_health
 from app.responses import JSON
 
 router = APIRouter(tags=["health"])
@@ -24,6 +25,20 @@ class Health(BaseModel):
         "`loading` while it catches up (the database answers meanwhile), `off` when disabled or "
         "the register is too large for it",
     )
+    asset_index_detail: IndexHealth | None = Field(
+        None, description="How far behind the register this worker's asset index is"
+    )
+
+
+class IndexHealth(BaseModel):
+    state: Literal["current", "stale", "loading", "off"]
+    assets: int | None = Field(None, description="Assets the snapshot holds")
+    changes_heard: int = Field(0, description="Change notifications heard by this worker")
+    changes_applied: int = Field(0, description="Of those, applied to its snapshot")
+    behind_s: float = Field(0.0, description="How long the oldest change not applied has waited")
+    listening: bool = False
+    whole_reloads: int = Field(0, description="Whole reloads: start-up, a lost listener, imports")
+    applied_one_at_a_time: int = Field(0, description="Changes applied asset by asset")
 
 
 class Live(BaseModel):
@@ -48,15 +63,15 @@ async def health(request: Request) -> JSON:
         version = await asyncio.wait_for(_postgis_version(request), timeout)
     except Exception:  # any failure to reach the database means "degraded", never a crash
         body = Health(status="degraded", database="unavailable", postgis=None,
-                      asset_index=_index_state(request))  # fmt: skip
+                      **_index(request))  # fmt: skip
         return JSON(body.model_dump(), status_code=503)
-    body = Health(status="ok", database="ok", postgis=version, asset_index=_index_state(request))
+    body = Health(status="ok", database="ok", postgis=version, **_index(request))
     return JSON(body.model_dump())
 
 
-def _index_state(request: Request) -> str:
-    index = request.app.state.asset_index
-    return index.state if index is not None else "off"
+def _index(request: Request) -> dict[str, Any]:
+    detail = index_health(request.app)
+    return {"asset_index": detail["state"], "asset_index_detail": IndexHealth(**detail)}
 
 
 @router.get("/health/live", response_model=Live, summary="Liveness: the process answers")

@@ -15,7 +15,7 @@ from app.formats import public_asset_feature
 from app.geo import areas
 from app.geo.assets import AssetFilter, get_asset
 from app.geo.hours import london_today
-from app.geo.listing import public_features
+from app.geo.reads import reads_for
 from app.principal import ANONYMOUS
 from app.register.sources import FULL_ATTRIBUTION
 from app.responses import JSON
@@ -144,10 +144,9 @@ async def items(
     box = None if bbox is None else parse_bbox(bbox, largest=None)
     if c.layer is None:  # from the asset index when it can (no connection taken then)
         filters = AssetFilter(categories=categories, statuses=statuses, bbox=box)
-        features, matched = await public_features(
-            request.app.state.asset_index, lambda: queued_connection(request), filters, limit,
-            offset, london_today(), request.app.state.settings.stale_after_days,
-        )  # fmt: skip
+        features, matched = await reads_for(request).public_features(
+            filters, limit, offset, london_today(), request.app.state.settings.stale_after_days
+        )
     else:
         query = areas.AreaQuery(bbox=box, code=code, name=name, limit=limit, offset=offset)
         async with queued_connection(request) as conn:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.auth import PRINCIPAL_SECURITY, PrincipalDep, principal_of
-from app.db import Connection, queued_connection
+from app.db import Connection
 from app.dependencies import (
     BBoxDep,
     CallerQuery,
@@ -34,7 +34,7 @@ from app.geo.assets import AssetFilter
 from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.hours import LONDON, london_today
-from app.geo.nearest import nearest
+from app.geo.reads import reads_for
 from app.query_models import parse_query, query_parameters
 from app.responses import JSON
 from app.schemas import CallerAnswer, ClusterView, CoverageTable, NearestPage
@@ -78,9 +78,8 @@ async def caller(request: Request) -> JSON:
     moment = Moment.of_call(at_of(query) or datetime.now(LONDON), _stale_days(request))
     areas = await geography.areas_at(place)
     support = await support_for_needs(
-        request.app.state.asset_index, lambda: queued_connection(request), principal,
-        place.easting, place.northing, needs, moment, wanted,
-    )  # fmt: skip
+        reads_for(request), principal, place.easting, place.northing, needs, moment, wanted
+    )
     items, labels = support.json(), await taxonomy.labels()
     return JSON(
         {
@@ -107,7 +106,6 @@ async def caller(request: Request) -> JSON:
 )
 async def nearest_support(
     request: Request,
-    conn: Connection,
     principal: PrincipalDep,
     place: PlaceDep,
     category: CategoriesDep,
@@ -122,15 +120,16 @@ async def nearest_support(
     if open_now and open_at is not None:
         raise InvalidInput("Give open_now or open_at, not both.")
     at = open_at or datetime.now(LONDON)
-    found = await nearest(
-        conn, principal, place.easting, place.northing,
+    reads = reads_for(request)
+    found = await reads.nearest(
+        principal, place.easting, place.northing,
         AssetFilter(categories=category, needs=wanted), limit, at,
         max_m=max_km * 1000 if max_km else None, open_only=open_now or open_at is not None,
     )  # fmt: skip
-    today, stale_days = london_today(), _stale_days(request)
+    listed = [(f.row, f.distance_m, f.state, None) for f in found]
     return JSON(
         {
-            "items": [f.item(principal, today, stale_days) for f in found],
+            "items": reads.present(principal, listed, london_today(), _stale_days(request)),
             "from": place.describe(),
             "at": at.isoformat(),
         }

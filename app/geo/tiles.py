@@ -1,0 +1,156 @@
+"""Mapbox Vector Tiles (ST_AsMVT) of the assets and the area layers, in Web Mercator z/x/y.
+
+Asset tiles hold what the principal may see (app.visibility.scope), as the list does: at zooms
+below POINTS_FROM_ZOOM, cluster counts on a grid of CLUSTER_CELLS × CLUSTER_CELLS cells per
+tile; from it, each asset. Groups shown by their service areas are not points and are left
+out (the area layers, and the list, show them); an asset whose location is approximate is
+placed on its ~100 m grid, never at its door. Area tiles carry each area's code, name and
+population and its IMD 2019 deprivation: an LSOA's decile (and IoD 2025's), a larger area's
+population-weighted median decile and the share of its people in deciles 1–2."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.geo.areas import LayerRef
+from app.geo.assets import EXCEPTIONS_JSON, RULES_JSON, AssetFilter, may_be_open
+from app.geo.hours import state_of
+from app.principal import Principal
+
+MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+EXTENT = 4096  # tile coordinates per side
+BUFFER = 64  # drawn past the edge, so symbols on a tile edge are not cut
+POINTS_FROM_ZOOM = 14
+CLUSTER_CELLS = 8  # per tile side below POINTS_FROM_ZOOM: a cell is 32 px of a 256 px tile
+MAX_ZOOM = 22
+WORLD_M = 2 * 20_037_508.342789244  # Web Mercator's width
+
+_BOUNDS = "ST_TileEnvelope(:z, :x, :y)"
+# where an asset is drawn: an approximate location on its ~100 m grid (app.visibility rounds
+# it to three decimals for whoever may not see the exact point)
+_PLACED = "CASE WHEN a.location_approximate THEN ST_SnapToGrid(a.geom, 0.001) ELSE a.geom END"
+_DRAWN = f"ST_Transform({_PLACED}, 3857)"
+
+
+def _in_tile(where: str) -> str:
+    """In the tile where it is drawn (the first test uses the index on `geom`)."""
+    return (
+        f"{where} AND a.service_area IS NULL "
+        f"AND a.geom && ST_Expand(ST_Transform({_BOUNDS}, 4326), 0.001) "
+        f"AND {_PLACED} && ST_Transform({_BOUNDS}, 4326)"
+    )
+
+
+def tile_params(z: int, x: int, y: int) -> dict[str, Any]:
+    return {"z": z, "x": x, "y": y}
+
+
+def valid_tile(z: int, x: int, y: int) -> bool:
+    return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
+
+
+async def register_version(conn: AsyncConnection) -> int:
+    """Moves on with every committed change to the assets or their hours (migration 0017)."""
+    return int(await conn.scalar(text("SELECT version FROM register_state")) or 0)
+
+
+async def geography_generation(conn: AsyncConnection) -> int:
+    return int(await conn.scalar(text("SELECT generation FROM geography_state")) or 0)
+
+
+async def _open_ids(
+    conn: AsyncConnection, where: str, params: dict[str, Any], at: datetime
+) -> list[int]:
+    """The assets in the tile open at `at`: those that may be (SQL), then exactly (Python,
+    app.geo.hours, as the list's `open_at`)."""
+    maybe, open_params = may_be_open(at)
+    rows = await conn.execute(
+        text(
+            f"SELECT a.id, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions "
+            f"FROM asset a WHERE {_in_tile(where)} AND {maybe}"
+        ),
+        {**params, **open_params},
+    )
+    return [r.id for r in rows if state_of(r.rules, r.exceptions, at).open_now]
+
+
+async def asset_tile(
+    conn: AsyncConnection,
+    principal: Principal,
+    z: int,
+    x: int,
+    y: int,
+    categories: Sequence[str] | None,
+    open_at: datetime | None,
+) -> bytes:
+    """The `assets` layer of tile z/x/y: clusters (`count`, the commonest `category`, and `id`
+    when a cluster is one asset) below POINTS_FROM_ZOOM, else each asset (`id`, `name`,
+    `category`, `status`, `synthetic`, `count` 1), the feature id being the asset's."""
+    where, params = AssetFilter(categories=categories).where(principal)
+    params.update(tile_params(z, x, y))
+    if open_at is not None:
+        params["open_ids"] = await _open_ids(conn, where, params, open_at)
+        where = f"{where} AND a.id = ANY(CAST(:open_ids AS bigint[]))"
+    shown = f"""
+        SELECT a.id, a.name, a.category, a.status, a.synthetic, {_DRAWN} AS g
+        FROM asset a WHERE {_in_tile(where)}"""
+    if z >= POINTS_FROM_ZOOM:
+        sql = f"""
+            SELECT ST_AsMVT(t, 'assets', {EXTENT}, 'geom', 'id') FROM (
+                SELECT s.id, s.name, s.category, s.status, s.synthetic, 1 AS count,
+                       ST_AsMVTGeom(s.g, {_BOUNDS}, {EXTENT}, {BUFFER}, true) AS geom
+                FROM ({shown}) s) t"""
+    else:
+        params["cell"] = WORLD_M / 2**z / CLUSTER_CELLS
+        sql = f"""
+            SELECT ST_AsMVT(t, 'assets', {EXTENT}, 'geom') FROM (
+                SELECT count(*)::int AS count,
+                       mode() WITHIN GROUP (ORDER BY s.category) AS category,
+                       CASE WHEN count(*) = 1 THEN min(s.id) END AS id,
+                       ST_AsMVTGeom(ST_Centroid(ST_Collect(s.g)), {_BOUNDS}, {EXTENT},
+                                    {BUFFER}, true) AS geom
+                FROM ({shown}) s
+                GROUP BY floor((ST_X(s.g) - ST_XMin({_BOUNDS})) / :cell),
+                         floor((ST_Y(s.g) - ST_YMin({_BOUNDS})) / :cell)) t"""
+    return bytes(await conn.scalar(text(sql), params) or b"")
+
+
+_AREA_SQL = f"""
+    SELECT ST_AsMVT(t, :layer_name, {EXTENT}, 'geom') FROM (
+        SELECT a.code, a.name, a.population,
+               coalesce(d.imd2019_decile, imd.median_decile) AS imd_decile,
+               d.imd2025_decile, imd.share_1_2 AS imd_1_2_share,
+               ST_AsMVTGeom(ST_Transform(ST_SimplifyPreserveTopology(a.geom_bng, :tolerance),
+                                         3857),
+                            {_BOUNDS}, {EXTENT}, {BUFFER}, true) AS geom
+        FROM area a
+        LEFT JOIN lsoa_deprivation d ON d.lsoa_code = a.code AND :layer_name = 'lsoa'
+        LEFT JOIN LATERAL (
+            -- a larger area's people by IMD 2019 decile (its population points)
+            SELECT min(w.decile) FILTER (WHERE w.below * 2 >= w.total) AS median_decile,
+                   round(coalesce(sum(w.people) FILTER (WHERE w.decile <= 2), 0)
+                         / max(w.total), 3)::float
+                       AS share_1_2
+            FROM (SELECT g.decile, g.people, sum(g.people) OVER (ORDER BY g.decile) AS below,
+                         sum(g.people) OVER () AS total
+                  FROM (SELECT p.imd2019_decile AS decile, sum(p.population) AS people
+                        FROM population_point p
+                        WHERE ST_Intersects(a.geom, p.geom) AND p.imd2019_decile IS NOT NULL
+                        GROUP BY 1) g) w
+        ) imd ON :layer_name <> 'lsoa'
+        WHERE a.layer_id = :layer_id AND a.geom && ST_Transform({_BOUNDS}, 4326)
+    ) t
+"""
+
+
+async def area_tile(conn: AsyncConnection, layer: LayerRef, z: int, x: int, y: int) -> bytes:
+    """The layer's areas in tile z/x/y, simplified to a quarter of a tile pixel."""
+    tolerance = WORLD_M / 2**z / EXTENT / 4
+    params = {**tile_params(z, x, y), "layer_id": layer.id, "layer_name": layer.name,
+              "tolerance": tolerance}  # fmt: skip
+    return bytes(await conn.scalar(text(_AREA_SQL), params) or b"")
