@@ -11,13 +11,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app import i18n
-from app.attribution import ATTRIBUTION
 from app.geo.hours import LONDON, clock_words
 from app.i18n.hours import hours_in_words
 from app.i18n.middleware import ONE_YEAR_S
 from app.pages import words
 from app.pages.palette import CATEGORY_MARKS
 from app.principal import Principal
+from app.register.sources import FULL_ATTRIBUTION
 from app.security import csp_nonce
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -71,7 +71,7 @@ def switcher(request: Request) -> list[dict[str, Any]]:
 
 
 templates.env.globals.update(
-    attribution=ATTRIBUTION, marks=CATEGORY_MARKS, when=when, language=i18n.current,
+    attribution=FULL_ATTRIBUTION, marks=CATEGORY_MARKS, when=when, language=i18n.current,
     switcher=switcher, km=i18n.km, number=i18n.number, hours=hours_in_words, words=words,
 )  # fmt: skip
 templates.env.filters.update(distance=distance, without_the=without_the)
