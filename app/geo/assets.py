@@ -128,6 +128,22 @@ def may_be_open(at: datetime) -> tuple[str, dict[str, Any]]:
     }
 
 
+async def open_ids(
+    conn: AsyncConnection, where: str, params: dict[str, Any], at: datetime
+) -> list[int]:
+    """The ids of the assets meeting `where` (over `asset a`) open at `at`: a cheap SQL superset
+    (`may_be_open`), then the exact opening rules, as the list's `open_at` judges them."""
+    maybe, open_params = may_be_open(at)
+    rows = await conn.execute(
+        text(
+            f"SELECT a.id, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions "
+            f"FROM asset a WHERE {where} AND {maybe}"
+        ),
+        {**params, **open_params},
+    )
+    return [r.id for r in rows if state_of(r.rules, r.exceptions, at).open_now]
+
+
 @dataclass
 class AssetFilter:
     """The list filters; every one optional."""

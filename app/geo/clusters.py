@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.geo.assets import EXCEPTIONS_JSON, HOURS_PUBLISHED, RULES_JSON, AssetFilter, may_be_open
+from app.geo.assets import EXCEPTIONS_JSON, HOURS_PUBLISHED, RULES_JSON, AssetFilter, open_ids
 from app.geo.hours import state_of
 from app.geo.projection import transformer
 from app.principal import Principal
@@ -47,7 +47,7 @@ async def view(
     params.update(zip(("west", "south", "east", "north"), bbox, strict=True))
     in_view = f"{where} AND a.service_area IS NULL AND a.geom && {ENVELOPE}"
     if open_at is not None:
-        params["open_ids"] = await _open_in_view(conn, in_view, params, open_at)
+        params["open_ids"] = await open_ids(conn, in_view, params, open_at)
         in_view = (
             f"{in_view} AND (a.id = ANY(CAST(:open_ids AS bigint[])) OR NOT {HOURS_PUBLISHED})"
         )
@@ -101,21 +101,6 @@ def _cell_properties(cell: Any, with_opening: bool) -> dict[str, Any]:
         if cell.n == 1:
             properties["opening"] = "unknown" if cell.unknown else "open"
     return properties
-
-
-async def _open_in_view(
-    conn: AsyncConnection, in_view: str, params: dict[str, Any], at: datetime
-) -> list[int]:
-    """The ids in view open at `at`: a cheap SQL superset, then the exact opening rules."""
-    maybe, open_params = may_be_open(at)
-    rows = await conn.execute(
-        text(
-            f"SELECT a.id, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions "
-            f"FROM asset a WHERE {in_view} AND {maybe}"
-        ),
-        {**params, **open_params},
-    )
-    return [r.id for r in rows if state_of(r.rules, r.exceptions, at).open_now]
 
 
 async def _points(

@@ -18,8 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.geo.areas import LayerRef
-from app.geo.assets import EXCEPTIONS_JSON, RULES_JSON, AssetFilter, may_be_open
-from app.geo.hours import state_of
+from app.geo.assets import AssetFilter, open_ids
 from app.principal import Principal
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -63,22 +62,6 @@ async def geography_generation(conn: AsyncConnection) -> int:
     return int(await conn.scalar(text("SELECT generation FROM geography_state")) or 0)
 
 
-async def _open_ids(
-    conn: AsyncConnection, where: str, params: dict[str, Any], at: datetime
-) -> list[int]:
-    """The assets in the tile open at `at`: those that may be (SQL), then exactly (Python,
-    app.geo.hours, as the list's `open_at`)."""
-    maybe, open_params = may_be_open(at)
-    rows = await conn.execute(
-        text(
-            f"SELECT a.id, {RULES_JSON} AS rules, {EXCEPTIONS_JSON} AS exceptions "
-            f"FROM asset a WHERE {_in_tile(where)} AND {maybe}"
-        ),
-        {**params, **open_params},
-    )
-    return [r.id for r in rows if state_of(r.rules, r.exceptions, at).open_now]
-
-
 async def asset_tile(
     conn: AsyncConnection,
     principal: Principal,
@@ -94,7 +77,7 @@ async def asset_tile(
     where, params = AssetFilter(categories=categories).where(principal)
     params.update(tile_params(z, x, y))
     if open_at is not None:
-        params["open_ids"] = await _open_ids(conn, where, params, open_at)
+        params["open_ids"] = await open_ids(conn, _in_tile(where), params, open_at)
         where = f"{where} AND a.id = ANY(CAST(:open_ids AS bigint[]))"
     shown = f"""
         SELECT a.id, a.name, a.category, a.status, a.synthetic, {_DRAWN} AS g
