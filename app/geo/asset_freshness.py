@@ -37,6 +37,7 @@ from app.geo.asset_index import (
     count_assets,
     lean_rows,
 )
+from app.geo.tiles import register_version
 
 log = logging.getLogger("assetmap.asset_index")
 
@@ -177,9 +178,11 @@ class AssetIndex:
                 self.snapshot = None
                 log.info("asset index off", extra={"fields": {"assets": count}})
                 return
+            version = await register_version(conn)  # first: the rows are at least as new
             rows = await lean_rows(conn)
         first = self.snapshot is None
         self.snapshot = await asyncio.to_thread(build, rows, self._applying)
+        self.snapshot.register_version = version
         self.reloads += 1
         # once at start; after that after a lost listener or an import, so quietly
         log.log(logging.INFO if first else logging.DEBUG, "asset index loaded",
@@ -189,8 +192,10 @@ class AssetIndex:
         """These assets' changes, applied to the snapshot; False if it must be reloaded."""
         assert self.snapshot is not None
         async with self.engine.connect() as conn:
+            version = await register_version(conn)
             rows = await changed_rows(conn, ids)
         applied = self.snapshot.apply(ids, rows)
+        self.snapshot.register_version = version
         self.applies += 1
         return applied
 

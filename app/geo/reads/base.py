@@ -57,6 +57,15 @@ class Reads(Protocol):
         """Each item as app.visibility.present shows it, located (distance and opening state)
         and, for the caller, with how it is listed."""
 
+    async def asset_tile(
+        self, principal: Principal, z: int, x: int, y: int, filters: AssetFilter,
+        open_at: datetime | None,
+    ) -> bytes:  # fmt: skip
+        """The `assets` layer of map tile z/x/y (app.geo.tiles.asset_tile)."""
+
+    async def register_version(self) -> int:
+        """The register's version these reads answer at (app.geo.tiles.register_version)."""
+
     async def public_features(
         self, filters: AssetFilter, limit: int, offset: int, today: date, stale_after_days: int
     ) -> tuple[list[Any], int]:
