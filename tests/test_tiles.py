@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from app.geo import asset_index
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import auth, wait_until_current
@@ -293,3 +294,42 @@ def test_tiles_from_the_snapshot_are_tiles_from_postgis(
             seen += len(ours)
     assert seen > 0
     assert client.app.state.asset_index.current() is not None  # type: ignore[attr-defined]
+
+
+def test_a_moved_asset_is_drawn_where_it_now_is_without_a_whole_reload(
+    client: TestClient, keys: dict[str, str], placed: dict[str, int]
+) -> None:
+    wait_until_current(client)
+    index = client.app.state.asset_index  # type: ignore[attr-defined]
+    asset, reloads = placed["public"], index.reloads
+    before, after = tile_of(-1.6321, 53.6912, 16), tile_of(-1.6421, 53.6962, 16)
+    assert before != after
+    assert asset in {f["id"] for f in _tile(client, "assets", before)["features"]}
+    assert asset not in {f["id"] for f in _tile(client, "assets", after)["features"]}
+    current = client.get(f"/api/assets/{asset}").json()
+    moved = client.patch(
+        f"/api/assets/{asset}",
+        headers=auth(keys["admin"]),
+        json={"lat": 53.6962, "lon": -1.6421, "version": current["version"]},
+    )
+    assert moved.status_code == 200, moved.text
+    assert asset not in {f["id"] for f in _tile(client, "assets", before)["features"]}
+    assert asset in {f["id"] for f in _tile(client, "assets", after)["features"]}
+    assert index.current() is not None and index.reloads == reloads  # applied, not reloaded
+    current = client.get(f"/api/assets/{asset}").json()
+    back = client.patch(
+        f"/api/assets/{asset}",
+        headers=auth(keys["admin"]),
+        json={"lat": 53.6912, "lon": -1.6321, "version": current["version"]},
+    )
+    assert back.status_code == 200, back.text
+
+
+def test_kept_tiles_stay_within_their_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(asset_index, "KEPT_TILE_BYTES", 3 * (100 + asset_index.TILE_OVERHEAD))
+    kept = asset_index.KeptTiles()
+    for n in range(5):
+        kept.keep(n, bytes(100))
+    assert list(kept) == [2, 3, 4] and kept.held == 3 * (100 + asset_index.TILE_OVERHEAD)
+    kept.clear()
+    assert not kept and kept.held == 0

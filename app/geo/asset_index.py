@@ -87,6 +87,8 @@ _LEAN_CHANGED = text(
     )
 )
 DEAD = -1  # the tier of an asset removed from a snapshot in place: no view sees it
+KEPT_TILE_BYTES = 32 * 1024 * 1024  # map tiles kept per worker (a district's tiles are a few MB)
+TILE_OVERHEAD = 200  # bytes a kept tile costs beyond its body (its key, the dict's slot)
 LOOSE_MAX = 500  # assets changed one by one (measured one by one) past which it is rebuilt
 
 
@@ -251,6 +253,23 @@ class _Listing:
         return self.assets.ids[found[offset : offset + limit]].tolist(), len(found)
 
 
+class KeptTiles(dict[Any, bytes]):
+    """Encoded map tiles (app.geo.snapshot_tiles), forgotten with every change applied; at most
+    KEPT_TILE_BYTES, the oldest going first."""
+
+    held = 0
+
+    def keep(self, key: Any, body: bytes) -> None:
+        self.held += len(body) + TILE_OVERHEAD
+        self[key] = body
+        while self.held > KEPT_TILE_BYTES:
+            self.held -= len(self.pop(next(iter(self)))) + TILE_OVERHEAD
+
+    def clear(self) -> None:
+        super().clear()
+        self.held = 0
+
+
 @dataclass
 class Snapshot:
     """Every point asset in one k-d tree over (easting, northing, category × SEPARATION): one
@@ -271,8 +290,7 @@ class Snapshot:
     hour_numbers: dict[tuple[str | None, str | None], int] = field(default_factory=dict)
     applied: int = 0  # assets changed one at a time since it was built
     register_version: int = 0  # the register's (app.geo.tiles.register_version) when read
-    # encoded tiles (app.geo.snapshot_tiles), forgotten with every change applied
-    tiles: dict[Any, bytes] = field(default_factory=dict)
+    tiles: KeptTiles = field(default_factory=lambda: KeptTiles())
     rows: dict[int, RowMapping] = field(default_factory=dict)
     # items presented for `presented_for` (day, days until stale), kept as JSON: the caller's
     # by whether the view has private details, and the OGC pages' public features

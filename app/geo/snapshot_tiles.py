@@ -19,7 +19,6 @@ from app.geo.tiles import CLUSTER_CELLS, EXTENT, POINTS_FROM_ZOOM, WORLD_M
 from app.principal import Principal
 
 EARTH_RADIUS_M = 6_378_137.0  # Web Mercator's sphere
-TILES_KEPT = 4_096  # per snapshot (a few kB each); past this the oldest goes
 
 
 def lon_lat_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
@@ -59,9 +58,7 @@ def asset_tile(
     body = snapshot.tiles.get(key)
     if body is None:
         body = _draw(snapshot, principal, z, x, y, filters, open_at)
-        if len(snapshot.tiles) >= TILES_KEPT:
-            del snapshot.tiles[next(iter(snapshot.tiles))]
-        snapshot.tiles[key] = body
+        snapshot.tiles.keep(key, body)
     return body
 
 
