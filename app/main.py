@@ -55,7 +55,7 @@ from app.routers import (
     tiles,
 )
 from app.security import SecurityHeadersMiddleware, tile_origin
-from app.settings import Settings, get_settings
+from app.settings import Settings, get_settings, refuse_unsafe
 from app.taxonomy import Taxonomy
 
 log = logging.getLogger("assetmap")
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # here, not at start-up: production without its key refuses before it serves anything
     app.state.client_cipher = ClientCipher.from_settings(settings)
+    refuse_unsafe(settings)  # read from the environment: refused already; made in code: here
     # Added last = runs first: request id, then headers, then the limits, then the text check.
     app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(
