@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import Connect
 from app.geo.asset_index import (
     LOOSE_MAX,
     Snapshot,
@@ -144,16 +145,17 @@ class AssetIndex:
                 still.append((target, waiter))
         self._waiting = still
 
-    async def caught_up(self) -> None:
+    async def caught_up(self, connect: Connect) -> None:
         """Wait until every change committed before now is applied here (a write's response
-        then reads it back); if that cannot be known soon, reload instead."""
+        then reads it back); if that cannot be known soon, reload instead. `connect`: the
+        request's turn in the pool's queue (the index's own work uses `engine` apart from it)."""
         if not self.listening or self.snapshot is None:
             return  # not answering now anyway: the database does
         token = f"{BARRIER}{id(self)}:{next(self._tokens)}"
         waiter = self._barriers[token] = asyncio.get_running_loop().create_future()
         try:
             async with asyncio.timeout(CAUGHT_UP_S):
-                async with self.engine.connect() as conn:
+                async with connect() as conn:
                     await conn.execute(
                         text("SELECT pg_notify(:channel, :token)"),
                         {"channel": CHANNEL, "token": token},
@@ -289,14 +291,15 @@ class WritesReadBack:
         if scope["type"] != "http" or scope["method"] in self.SAFE or scope["path"] in self.READS:
             await self.app(scope, receive, send)
             return
-        index: AssetIndex | None = getattr(scope["app"].state, "asset_index", None)
+        state = scope["app"].state
+        index: AssetIndex | None = getattr(state, "asset_index", None)
         if index is None:
             await self.app(scope, receive, send)
             return
 
         async def waiting_send(message: Message) -> None:
             if message["type"] == "http.response.start":  # the endpoint has committed
-                await index.caught_up()
+                await index.caught_up(state.pool.connect)  # the handler's turn is given back
             await send(message)
 
         await self.app(scope, receive, waiting_send)
