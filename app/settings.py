@@ -20,6 +20,15 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+def _both_or_neither(first: tuple[str, str | None], second: tuple[str, str | None],
+                     why: str) -> None:  # fmt: skip
+    """Two variables that only work together: one set without the other is refused."""
+    (first_name, first_value), (second_name, second_value) = first, second
+    if bool(first_value) != bool(second_value):
+        given, missing = (first_name, second_name) if first_value else (second_name, first_name)
+        raise ValueError(f"{given} is set but {missing} is not: {why}")
+
+
 def _absolute_http_url(variable: str, value: str | None, example: str) -> str | None:
     """`value` when it is an absolute http(s) URL (or unset); else an error naming `variable`."""
     if value is None:
@@ -187,16 +196,10 @@ class MailSettings(Concern):
 
     @model_validator(mode="after")
     def _smtp_login_whole(self) -> Self:
-        if bool(self.smtp_user) != bool(self.smtp_password):
-            given, missing = (
-                ("ASSETMAP_SMTP_USER", "ASSETMAP_SMTP_PASSWORD")
-                if self.smtp_user
-                else ("ASSETMAP_SMTP_PASSWORD", "ASSETMAP_SMTP_USER")
-            )
-            raise ValueError(
-                f"{given} is set but {missing} is not: an SMTP login needs both (or neither, "
-                "for a server that takes mail without one)"
-            )
+        _both_or_neither(
+            ("ASSETMAP_SMTP_USER", self.smtp_user), ("ASSETMAP_SMTP_PASSWORD", self.smtp_password),
+            "an SMTP login needs both (or neither, for a server that takes mail without one)",
+        )  # fmt: skip
         return self
 
 
@@ -226,16 +229,11 @@ class TextMessageSettings(Concern):
 
     @model_validator(mode="after")
     def _notify_whole(self) -> Self:
-        if bool(self.notify_api_key) != bool(self.notify_sms_template_id):
-            given, missing = (
-                ("ASSETMAP_NOTIFY_API_KEY", "ASSETMAP_NOTIFY_SMS_TEMPLATE_ID")
-                if self.notify_api_key
-                else ("ASSETMAP_NOTIFY_SMS_TEMPLATE_ID", "ASSETMAP_NOTIFY_API_KEY")
-            )
-            raise ValueError(
-                f"{given} is set but {missing} is not: text messages need both (or neither: "
-                "texts off)"
-            )
+        _both_or_neither(
+            ("ASSETMAP_NOTIFY_API_KEY", self.notify_api_key),
+            ("ASSETMAP_NOTIFY_SMS_TEMPLATE_ID", self.notify_sms_template_id),
+            "text messages need both (or neither: texts off)",
+        )
         return self
 
 

@@ -296,6 +296,13 @@ def test_tiles_from_the_snapshot_are_tiles_from_postgis(
     assert client.app.state.asset_index.current() is not None  # type: ignore[attr-defined]
 
 
+def _move(client: TestClient, key: str, asset: int, lat: float, lon: float) -> None:
+    current = client.get(f"/api/assets/{asset}").json()
+    moved = client.patch(f"/api/assets/{asset}", headers=auth(key),
+                         json={"lat": lat, "lon": lon, "version": current["version"]})  # fmt: skip
+    assert moved.status_code == 200, moved.text
+
+
 def test_a_moved_asset_is_drawn_where_it_now_is_without_a_whole_reload(
     client: TestClient, keys: dict[str, str], placed: dict[str, int]
 ) -> None:
@@ -306,23 +313,11 @@ def test_a_moved_asset_is_drawn_where_it_now_is_without_a_whole_reload(
     assert before != after
     assert asset in {f["id"] for f in _tile(client, "assets", before)["features"]}
     assert asset not in {f["id"] for f in _tile(client, "assets", after)["features"]}
-    current = client.get(f"/api/assets/{asset}").json()
-    moved = client.patch(
-        f"/api/assets/{asset}",
-        headers=auth(keys["admin"]),
-        json={"lat": 53.6962, "lon": -1.6421, "version": current["version"]},
-    )
-    assert moved.status_code == 200, moved.text
+    _move(client, keys["admin"], asset, lat=53.6962, lon=-1.6421)
     assert asset not in {f["id"] for f in _tile(client, "assets", before)["features"]}
     assert asset in {f["id"] for f in _tile(client, "assets", after)["features"]}
     assert index.current() is not None and index.reloads == reloads  # applied, not reloaded
-    current = client.get(f"/api/assets/{asset}").json()
-    back = client.patch(
-        f"/api/assets/{asset}",
-        headers=auth(keys["admin"]),
-        json={"lat": 53.6912, "lon": -1.6321, "version": current["version"]},
-    )
-    assert back.status_code == 200, back.text
+    _move(client, keys["admin"], asset, lat=53.6912, lon=-1.6321)
 
 
 def test_kept_tiles_stay_within_their_budget(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,16 +6,15 @@ kept with the snapshot until a change is applied to it."""
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from app.geo import mvt
 from app.geo.asset_index import Snapshot, view_of
-from app.geo.assets import DEFAULT_STATUSES, AssetFilter
+from app.geo.assets import DEFAULT_STATUSES
 from app.geo.hours import minute_of
-from app.geo.tiles import CLUSTER_CELLS, EXTENT, POINTS_FROM_ZOOM, WORLD_M
+from app.geo.tiles import CLUSTER_CELLS, EXTENT, POINTS_FROM_ZOOM, WORLD_M, AssetTile
 from app.principal import Principal
 
 EARTH_RADIUS_M = 6_378_137.0  # Web Mercator's sphere
@@ -37,40 +36,26 @@ def _mercator(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return x, y
 
 
-def asset_tile(
-    snapshot: Snapshot,
-    principal: Principal,
-    z: int,
-    x: int,
-    y: int,
-    filters: AssetFilter,
-    open_at: datetime | None,
-) -> bytes | None:
+def asset_tile(snapshot: Snapshot, principal: Principal, tile: AssetTile) -> bytes | None:
     """The `assets` layer of tile z/x/y as app.geo.tiles.asset_tile draws it; None when the
     snapshot cannot apply these needs exactly (ask PostGIS)."""
+    filters, open_at = tile.filters, tile.open_at
     if not snapshot.answers(filters.needs):
         return None
     moment = None
     if open_at is not None:
         moment = minute_of(open_at) if snapshot.on_the_minute else open_at
     categories = tuple(sorted(set(filters.categories))) if filters.categories else None
-    key = (view_of(principal), z, x, y, categories, filters.needs, moment)
+    key = (view_of(principal), tile.z, tile.x, tile.y, categories, filters.needs, moment)
     body = snapshot.tiles.get(key)
     if body is None:
-        body = _draw(snapshot, principal, z, x, y, filters, open_at)
+        body = _draw(snapshot, principal, tile)
         snapshot.tiles.keep(key, body)
     return body
 
 
-def _draw(
-    snapshot: Snapshot,
-    principal: Principal,
-    z: int,
-    x: int,
-    y: int,
-    filters: AssetFilter,
-    open_at: datetime | None,
-) -> bytes:
+def _draw(snapshot: Snapshot, principal: Principal, tile: AssetTile) -> bytes:
+    z, x, y, filters, open_at = tile.z, tile.x, tile.y, tile.filters, tile.open_at
     listing = snapshot.listing
     west, south, east, north = lon_lat_bounds(z, x, y)
     lon, lat = listing.tile_lon, listing.tile_lat  # NaN (a group's area) is never in a tile

@@ -15,6 +15,7 @@ population-weighted median decile and the share of its people in deciles 1–2."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -66,18 +67,22 @@ async def geography_generation(conn: AsyncConnection) -> int:
     return int(await conn.scalar(text("SELECT generation FROM geography_state")) or 0)
 
 
-async def asset_tile(
-    conn: AsyncConnection,
-    principal: Principal,
-    z: int,
-    x: int,
-    y: int,
-    filters: AssetFilter,
-    open_at: datetime | None,
-) -> bytes:
-    """The `assets` layer of tile z/x/y (what app.geo.snapshot_tiles draws from memory)."""
-    where, params = filters.where(principal)
-    params.update(tile_params(z, x, y))
+@dataclass(frozen=True)
+class AssetTile:
+    """The `assets` layer of tile z/x/y, with these filters, at this moment (None: whenever)."""
+
+    z: int
+    x: int
+    y: int
+    filters: AssetFilter
+    open_at: datetime | None = None
+
+
+async def asset_tile(conn: AsyncConnection, principal: Principal, tile: AssetTile) -> bytes:
+    """The tile by ST_AsMVT (app.geo.snapshot_tiles draws the same from memory)."""
+    z, open_at = tile.z, tile.open_at
+    where, params = tile.filters.where(principal)
+    params.update(tile_params(z, tile.x, tile.y))
     with_opening = open_at is not None
     if open_at is not None:  # what is closed then goes; what has no published hours stays
         params["open_ids"] = await open_ids(conn, _in_tile(where), params, open_at)

@@ -124,7 +124,7 @@ async def tile(request: Request) -> Response:
                      filters.needs, moment)  # fmt: skip
         if etag in request.headers.get("if-none-match", ""):
             return _tile_response(request, b"", etag, PUBLIC_ASSETS)
-    body = await reads.asset_tile(principal, z, x, y, filters, at)
+    body = await reads.asset_tile(principal, tiles.AssetTile(z, x, y, filters, at))
     return _tile_response(request, body, etag, PUBLIC_ASSETS if etag is not None else PRIVATE)
 
 

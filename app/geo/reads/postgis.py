@@ -76,12 +76,9 @@ class PostgisReads:
     ) -> list[Presented]:
         return list(present_items(principal, listed, today, stale_after_days))
 
-    async def asset_tile(
-        self, principal: Principal, z: int, x: int, y: int, filters: AssetFilter,
-        open_at: datetime | None,
-    ) -> bytes:  # fmt: skip
+    async def asset_tile(self, principal: Principal, tile: tiles.AssetTile) -> bytes:
         async with self.connect() as conn:
-            return await tiles.asset_tile(conn, principal, z, x, y, filters, open_at)
+            return await tiles.asset_tile(conn, principal, tile)
 
     async def register_version(self) -> int:
         async with self.connect() as conn:

@@ -19,6 +19,7 @@ from app.geo.nearest import MAX_SCANNED, Found
 from app.geo.needs import NeedsFilter
 from app.geo.reads.base import Listed, Presented
 from app.geo.reads.postgis import PostgisReads
+from app.geo.tiles import AssetTile
 from app.principal import ANONYMOUS, Principal
 
 
@@ -92,13 +93,10 @@ class SnapshotReads:
     ) -> list[Presented]:
         return list(self.snapshot.shown_json(listed, principal, today, stale_after_days))
 
-    async def asset_tile(
-        self, principal: Principal, z: int, x: int, y: int, filters: AssetFilter,
-        open_at: datetime | None,
-    ) -> bytes:  # fmt: skip
-        body = snapshot_tiles.asset_tile(self.snapshot, principal, z, x, y, filters, open_at)
+    async def asset_tile(self, principal: Principal, tile: AssetTile) -> bytes:
+        body = snapshot_tiles.asset_tile(self.snapshot, principal, tile)
         if body is None:  # needs it cannot apply exactly
-            return await self.database.asset_tile(principal, z, x, y, filters, open_at)
+            return await self.database.asset_tile(principal, tile)
         return body
 
     async def register_version(self) -> int:
