@@ -21,7 +21,9 @@ import contextlib
 import functools
 import itertools
 import logging
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -33,10 +35,10 @@ from app.db import Connect
 from app.geo.asset_index import (
     LOOSE_MAX,
     Snapshot,
-    build,
     changed_rows,
+    copy_lean,
     count_assets,
-    lean_rows,
+    load_lean,
 )
 from app.geo.tiles import register_version
 
@@ -63,6 +65,9 @@ class AssetIndex:
         self.reloads = 0  # whole reloads
         self.applies = 0  # changes applied one asset (or a few) at a time
         self.listening = False
+        self.loading: str | None = None  # a whole load's step: copying, building
+        self.last_load_s: float | None = None  # how long the last whole load took
+        self._loading_since: float | None = None
         self._pending: set[int] = set()
         self._reload_wanted = False
         self._behind_since: float | None = None
@@ -90,7 +95,7 @@ class AssetIndex:
         return "current" if self.current() is not None else "stale"
 
     def health(self) -> dict[str, Any]:
-        behind = self._behind_since
+        behind, since = self._behind_since, self._loading_since
         return {
             "state": self.state,
             "assets": self.snapshot.assets if self.snapshot is not None else None,
@@ -100,6 +105,9 @@ class AssetIndex:
             "listening": self.listening,
             "whole_reloads": self.reloads,
             "applied_one_at_a_time": self.applies,
+            "loading": self.loading,
+            "loading_s": round(time.monotonic() - since, 1) if since is not None else None,
+            "last_load_s": self.last_load_s,
         }
 
     def _behind(self) -> None:
@@ -172,23 +180,36 @@ class AssetIndex:
             self._barriers.pop(token, None)
 
     async def reload(self) -> None:
-        """The whole register, afresh."""
-        async with self.engine.connect() as conn:
-            count = await count_assets(conn)
-            self.too_large = count > self.max_assets
-            if self.too_large:
-                self.snapshot = None
-                log.info("asset index off", extra={"fields": {"assets": count}})
-                return
-            version = await register_version(conn)  # first: the rows are at least as new
-            rows = await lean_rows(conn)
+        """The whole register, afresh: copied from PostgreSQL as CSV into a file (the event
+        loop free meanwhile), then read and built in a thread; until it is done the previous
+        snapshot (if any) is not current and the database answers."""
+        began = self._loading_since = time.monotonic()
+        try:
+            with tempfile.TemporaryDirectory(prefix="assetmap-index-") as folder:
+                path = Path(folder) / "assets.csv"
+                async with self.engine.connect() as conn:
+                    count = await count_assets(conn)
+                    self.too_large = count > self.max_assets
+                    if self.too_large:
+                        self.snapshot = None
+                        log.info("asset index off", extra={"fields": {"assets": count}})
+                        return
+                    self.loading = "copying"
+                    version = await register_version(conn)  # first: the rows are as new
+                    await copy_lean(conn, path)
+                self.loading = "building"
+                snapshot = await asyncio.to_thread(load_lean, path, self._applying)
+                snapshot.register_version = version
+        finally:
+            self.loading, self._loading_since = None, None
         first = self.snapshot is None
-        self.snapshot = await asyncio.to_thread(build, rows, self._applying)
-        self.snapshot.register_version = version
+        self.snapshot = snapshot
         self.reloads += 1
+        self.last_load_s = round(time.monotonic() - began, 2)
         # once at start; after that after a lost listener or an import, so quietly
+        fields = {"assets": snapshot.assets, "seconds": self.last_load_s}
         log.log(logging.INFO if first else logging.DEBUG, "asset index loaded",
-                extra={"fields": {"assets": len(rows)}})  # fmt: skip
+                extra={"fields": fields})  # fmt: skip
 
     async def _apply(self, ids: set[int]) -> bool:
         """These assets' changes, applied to the snapshot; False if it must be reloaded."""

@@ -40,6 +40,11 @@ class IndexHealth(BaseModel):
     listening: bool = False
     whole_reloads: int = Field(0, description="Whole reloads: start-up, a lost listener, imports")
     applied_one_at_a_time: int = Field(0, description="Changes applied asset by asset")
+    loading: Literal["copying", "building"] | None = Field(
+        None, description="A whole load's step under way (the database answers meanwhile)"
+    )
+    loading_s: float | None = Field(None, description="How long that load has run (s)")
+    last_load_s: float | None = Field(None, description="How long the last whole load took (s)")
 
 
 class Live(BaseModel):
