@@ -8,6 +8,8 @@ from that model, so clients and the fuzzer see exactly what FastAPI would have d
 
 from __future__ import annotations
 
+import functools
+import typing
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -17,10 +19,29 @@ from pydantic import BaseModel, ValidationError
 Model = TypeVar("Model", bound=BaseModel)
 
 
+@functools.cache
+def _repeated(model: type[BaseModel]) -> tuple[str, ...]:
+    """The model's list fields: every value given is kept (`?category=a&category=b`), as
+    FastAPI keeps them; for any other field the last one given counts, as in FastAPI."""
+    return tuple(
+        name
+        for name, field in model.model_fields.items()
+        if any(
+            typing.get_origin(kind) is list
+            for kind in (field.annotation, *typing.get_args(field.annotation))
+        )
+    )
+
+
 def parse_query(model: type[Model], request: Request) -> Model:
     """The query string as `model`; a bad value is the same 4xx as any other bad parameter."""
+    params = request.query_params
+    values: dict[str, Any] = dict(params)
+    for name in _repeated(model):
+        if name in values:
+            values[name] = params.getlist(name)
     try:
-        return model.model_validate(dict(request.query_params))
+        return model.model_validate(values)
     except ValidationError as exc:
         errors = [
             {**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)
