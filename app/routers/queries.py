@@ -37,7 +37,7 @@ from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.hours import LONDON, london_today
 from app.geo.reads import reads_for
-from app.query_models import parse_query, query_parameters
+from app.query_models import hot_get, parse_query, query_parameters
 from app.responses import JSON
 from app.schemas import CallerAnswer, ClusterView, CoverageTable, NearestPage
 
@@ -56,7 +56,8 @@ def _stale_days(request: Request) -> int:
     return days
 
 
-@router.get(
+@hot_get(
+    router,
     "/caller",
     response_model=CallerAnswer,
     summary="The hub worker's one call: where the caller is and the nearest support per need",
@@ -96,7 +97,8 @@ async def caller(request: Request) -> JSON:
     )
 
 
-@router.get(
+@hot_get(
+    router,
     "/assets/nearest",
     response_model=NearestPage,
     summary="The nearest support to a place, nearest first",
