@@ -268,7 +268,7 @@ class Snapshot:
     shown: dict[bool, dict[int, bytes]] = field(default_factory=lambda: {True: {}, False: {}})
     features: dict[int, orjson.Fragment] = field(default_factory=dict)
     presented_for: tuple[date, int] | None = None
-    _states: dict[datetime, _States] = field(default_factory=dict)  # by minute (or moment)
+    _states: dict[datetime | int, _States] = field(default_factory=dict)  # by minute (or moment)
     # the same points in a tree of (easting, northing) alone, for the nearest of every category;
     # and every category's groups in one, made when first asked (after a change: again)
     flat: KDTree | None = None
@@ -411,7 +411,10 @@ class Snapshot:
     def _states_at(self, at: datetime) -> _States:
         """Each set of hours' state at `at`, shared by every call in the same minute when all
         the hours are in whole minutes (else by calls at the very same moment)."""
-        key = minute_of(at) if self.on_the_minute else at
+        key: datetime | int = at
+        if self.on_the_minute:
+            # an aware time's minute (UTC) as a number: minute_of's cache missed every `now`
+            key = int(at.timestamp() // 60) if at.tzinfo is not None else minute_of(at)
         states = self._states.get(key)
         if states is None:
             if len(self._states) >= KEPT_MOMENTS:
