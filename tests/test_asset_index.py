@@ -15,7 +15,7 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from app.geo.asset_index import _LEAN_COLUMNS, build
+from app.geo.asset_index import _LEAN_COLUMNS, _text_array, build
 from app.geo.assets import AssetFilter
 from app.geo.hours import LONDON
 from app.geo.needs import NeedsFilter
@@ -261,7 +261,8 @@ LeanRow = namedtuple("LeanRow", _LEAN_COLUMNS)  # type: ignore[misc]
 
 def _lean(asset_id: int, category: str, x: float, y: float, visibility: str) -> Any:
     return LeanRow(asset_id, category, visibility, -1, x, y, None, None, None, "active", 0.0, 0.0,
-                   [], [], None, None, None, None)  # fmt: skip
+                   [], [], None, None, None, None, f"Synthetic asset {asset_id}", True, None,
+                   None)  # fmt: skip
 
 
 def test_the_walk_gives_every_asset_it_may_show_once_nearest_first_even_among_ties() -> None:
@@ -717,3 +718,11 @@ def test_unknown_needs_are_refused_with_what_to_use(client: TestClient) -> None:
     bad = client.get("/api/caller", params={**params, "accessibility": "lift"})
     assert bad.status_code == 422 and "step_free_access" in bad.json()["detail"]
     assert client.get("/api/caller", params={**params, "age": "200"}).status_code == 422
+
+
+def test_a_whole_load_reads_text_arrays_as_postgresql_writes_them() -> None:
+    """COPY writes an array element quoted when it holds a space, comma or quote."""
+    assert _text_array("{}") == []
+    assert _text_array('{en,"British Sign Language","a,b","say \\"hi\\""}') == [
+        "en", "British Sign Language", "a,b", 'say "hi"'
+    ]  # fmt: skip

@@ -21,7 +21,9 @@ import contextlib
 import functools
 import itertools
 import logging
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -29,14 +31,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import Connect
 from app.geo.asset_index import (
     LOOSE_MAX,
     Snapshot,
-    build,
     changed_rows,
+    copy_lean,
     count_assets,
-    lean_rows,
+    load_lean,
 )
+from app.geo.tiles import register_version
 
 log = logging.getLogger("assetmap.asset_index")
 
@@ -61,6 +65,9 @@ class AssetIndex:
         self.reloads = 0  # whole reloads
         self.applies = 0  # changes applied one asset (or a few) at a time
         self.listening = False
+        self.loading: str | None = None  # a whole load's step: copying, building
+        self.last_load_s: float | None = None  # how long the last whole load took
+        self._loading_since: float | None = None
         self._pending: set[int] = set()
         self._reload_wanted = False
         self._behind_since: float | None = None
@@ -88,7 +95,7 @@ class AssetIndex:
         return "current" if self.current() is not None else "stale"
 
     def health(self) -> dict[str, Any]:
-        behind = self._behind_since
+        behind, since = self._behind_since, self._loading_since
         return {
             "state": self.state,
             "assets": self.snapshot.assets if self.snapshot is not None else None,
@@ -98,6 +105,9 @@ class AssetIndex:
             "listening": self.listening,
             "whole_reloads": self.reloads,
             "applied_one_at_a_time": self.applies,
+            "loading": self.loading,
+            "loading_s": round(time.monotonic() - since, 1) if since is not None else None,
+            "last_load_s": self.last_load_s,
         }
 
     def _behind(self) -> None:
@@ -143,16 +153,17 @@ class AssetIndex:
                 still.append((target, waiter))
         self._waiting = still
 
-    async def caught_up(self) -> None:
+    async def caught_up(self, connect: Connect) -> None:
         """Wait until every change committed before now is applied here (a write's response
-        then reads it back); if that cannot be known soon, reload instead."""
+        then reads it back); if that cannot be known soon, reload instead. `connect`: the
+        request's turn in the pool's queue (the index's own work uses `engine` apart from it)."""
         if not self.listening or self.snapshot is None:
             return  # not answering now anyway: the database does
         token = f"{BARRIER}{id(self)}:{next(self._tokens)}"
         waiter = self._barriers[token] = asyncio.get_running_loop().create_future()
         try:
             async with asyncio.timeout(CAUGHT_UP_S):
-                async with self.engine.connect() as conn:
+                async with connect() as conn:
                     await conn.execute(
                         text("SELECT pg_notify(:channel, :token)"),
                         {"channel": CHANNEL, "token": token},
@@ -169,28 +180,45 @@ class AssetIndex:
             self._barriers.pop(token, None)
 
     async def reload(self) -> None:
-        """The whole register, afresh."""
-        async with self.engine.connect() as conn:
-            count = await count_assets(conn)
-            self.too_large = count > self.max_assets
-            if self.too_large:
-                self.snapshot = None
-                log.info("asset index off", extra={"fields": {"assets": count}})
-                return
-            rows = await lean_rows(conn)
+        """The whole register, afresh: copied from PostgreSQL as CSV into a file (the event
+        loop free meanwhile), then read and built in a thread; until it is done the previous
+        snapshot (if any) is not current and the database answers."""
+        began = self._loading_since = time.monotonic()
+        try:
+            with tempfile.TemporaryDirectory(prefix="assetmap-index-") as folder:
+                path = Path(folder) / "assets.csv"
+                async with self.engine.connect() as conn:
+                    count = await count_assets(conn)
+                    self.too_large = count > self.max_assets
+                    if self.too_large:
+                        self.snapshot = None
+                        log.info("asset index off", extra={"fields": {"assets": count}})
+                        return
+                    self.loading = "copying"
+                    version = await register_version(conn)  # first: the rows are as new
+                    await copy_lean(conn, path)
+                self.loading = "building"
+                snapshot = await asyncio.to_thread(load_lean, path, self._applying)
+                snapshot.register_version = version
+        finally:
+            self.loading, self._loading_since = None, None
         first = self.snapshot is None
-        self.snapshot = await asyncio.to_thread(build, rows, self._applying)
+        self.snapshot = snapshot
         self.reloads += 1
+        self.last_load_s = round(time.monotonic() - began, 2)
         # once at start; after that after a lost listener or an import, so quietly
+        fields = {"assets": snapshot.assets, "seconds": self.last_load_s}
         log.log(logging.INFO if first else logging.DEBUG, "asset index loaded",
-                extra={"fields": {"assets": len(rows)}})  # fmt: skip
+                extra={"fields": fields})  # fmt: skip
 
     async def _apply(self, ids: set[int]) -> bool:
         """These assets' changes, applied to the snapshot; False if it must be reloaded."""
         assert self.snapshot is not None
         async with self.engine.connect() as conn:
+            version = await register_version(conn)
             rows = await changed_rows(conn, ids)
         applied = self.snapshot.apply(ids, rows)
+        self.snapshot.register_version = version
         self.applies += 1
         return applied
 
@@ -284,14 +312,15 @@ class WritesReadBack:
         if scope["type"] != "http" or scope["method"] in self.SAFE or scope["path"] in self.READS:
             await self.app(scope, receive, send)
             return
-        index: AssetIndex | None = getattr(scope["app"].state, "asset_index", None)
+        state = scope["app"].state
+        index: AssetIndex | None = getattr(state, "asset_index", None)
         if index is None:
             await self.app(scope, receive, send)
             return
 
         async def waiting_send(message: Message) -> None:
             if message["type"] == "http.response.start":  # the endpoint has committed
-                await index.caught_up()
+                await index.caught_up(state.pool.connect)  # the handler's turn is given back
             await send(message)
 
         await self.app(scope, receive, waiting_send)

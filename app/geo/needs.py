@@ -9,7 +9,7 @@ rule are among those asked (an unknown one is not)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,18 @@ class NeedsFilter:
         return " AND ".join(clauses) or "true", params
 
 
+@dataclass(frozen=True)
+class Coded:
+    """A column as each row's number (`codes`) into its distinct `values`: what is worked out
+    per value is worked out once (app.geo.asset_index reads its columns so)."""
+
+    codes: np.ndarray
+    values: list[Any]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
 # The index's columns for these filters (app.geo.asset_index reads them with its lean rows).
 NEEDS_COLUMNS = "a.languages, a.accessibility, a.min_age, a.max_age, a.cost, a.referral"
 
@@ -96,7 +108,9 @@ class NeedsArrays:
     exact: bool = True  # False: more than 64 languages or features; ask the database
 
     @classmethod
-    def of(cls, columns: dict[str, Sequence[Any]]) -> NeedsArrays:
+    def of(cls, columns: Mapping[str, Any]) -> NeedsArrays:
+        """From the NEEDS_COLUMNS, each a sequence of row values or a `Coded` column (worked out
+        once per distinct value); ages may be float arrays with NaN for no bound."""
         bits: dict[str, dict[str, int]] = {f: {} for f in ("languages", "accessibility")}
         bits.update(cost={}, referral={})
         exact = True
@@ -125,18 +139,23 @@ class NeedsArrays:
                 len(values),
             )
 
-        def age(values: Sequence[Any], missing: int) -> np.ndarray:
+        def age(values: Any, missing: int) -> np.ndarray:
+            if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+                return np.where(np.isnan(values), missing, values).astype(np.int16)
             return np.fromiter((missing if v is None else v for v in values), np.int16, len(values))
 
-        languages = mask("languages", columns["languages"])
-        accessibility = mask("accessibility", columns["accessibility"])
+        def each(field: str, values: Any, per: Callable[[str, Sequence[Any]], np.ndarray]) -> Any:
+            if isinstance(values, Coded):
+                return per(field, values.values)[values.codes]
+            return per(field, values)
+
         return cls(
-            languages=languages,
-            accessibility=accessibility,
+            languages=each("languages", columns["languages"], mask),
+            accessibility=each("accessibility", columns["accessibility"], mask),
             min_age=age(columns["min_age"], -1),
             max_age=age(columns["max_age"], 999),
-            cost=number("cost", columns["cost"]),
-            referral=number("referral", columns["referral"]),
+            cost=each("cost", columns["cost"], number),
+            referral=each("referral", columns["referral"], number),
             bits=bits,
             exact=exact,
         )

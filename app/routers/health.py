@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+from app.db import queued_connection
 from app.geo.reads import index_health
 from app.responses import JSON
 
@@ -39,6 +40,11 @@ class IndexHealth(BaseModel):
     listening: bool = False
     whole_reloads: int = Field(0, description="Whole reloads: start-up, a lost listener, imports")
     applied_one_at_a_time: int = Field(0, description="Changes applied asset by asset")
+    loading: Literal["copying", "building"] | None = Field(
+        None, description="A whole load's step under way (the database answers meanwhile)"
+    )
+    loading_s: float | None = Field(None, description="How long that load has run (s)")
+    last_load_s: float | None = Field(None, description="How long the last whole load took (s)")
 
 
 class Live(BaseModel):
@@ -46,7 +52,7 @@ class Live(BaseModel):
 
 
 async def _postgis_version(request: Request) -> str:
-    async with request.app.state.engine.connect() as conn:
+    async with queued_connection(request) as conn:
         version = await conn.scalar(text("SELECT postgis_lib_version()"))
     return str(version)
 

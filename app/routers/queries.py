@@ -117,14 +117,14 @@ async def nearest_support(request: Request) -> JSON:
     place = await place_of(query, geography)
     category = await categories_of(query.category, taxonomy)
     wanted = needs_of_query(query)
-    open_at = open_at_of(query)
-    at = open_at or datetime.now(LONDON)
+    moment = open_at_of(query)  # open_now's or open_at's: only those open then
+    at = moment or datetime.now(LONDON)
     max_km = query.max_km
     reads = reads_for(request)
     found = await reads.nearest(
         principal, place.easting, place.northing,
         AssetFilter(categories=category, needs=wanted), query.limit, at,
-        max_m=max_km * 1000 if max_km else None, open_only=query.open_now or open_at is not None,
+        max_m=max_km * 1000 if max_km else None, open_only=moment is not None,
     )  # fmt: skip
     listed = [(f.row, f.distance_m, f.state, None) for f in found]
     return JSON(
