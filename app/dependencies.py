@@ -116,15 +116,15 @@ async def get_taxonomy(request: Request) -> Taxonomy:
 TaxonomyDep = Annotated[Taxonomy, Depends(get_taxonomy)]
 
 
+CATEGORY_HELP = (
+    "One or several category codes (repeat the parameter or separate with commas), e.g. "
+    "`food_bank,library`; see GET /api/categories"
+)
+
+
 async def categories_param(
     taxonomy: TaxonomyDep,
-    category: Annotated[
-        list[str] | None,
-        Query(
-            description="One or several category codes (repeat the parameter or separate with "
-            "commas), e.g. `food_bank,library`; see GET /api/categories",
-        ),
-    ] = None,
+    category: Annotated[list[str] | None, Query(description=CATEGORY_HELP)] = None,
 ) -> list[str] | None:
     return await categories_of(category, taxonomy)
 
@@ -181,13 +181,11 @@ def _at(value: datetime | None, name: str) -> datetime | None:
     return london(value)
 
 
-AtQuery = Annotated[
-    datetime | None,
-    Query(
-        description="An ISO 8601 time, e.g. `2026-12-24T10:00` (without an offset it is London "
-        "time); only assets open then",
-    ),
-]
+OPEN_AT_HELP = (
+    "An ISO 8601 time, e.g. `2026-12-24T10:00` (without an offset it is London time); only "
+    "assets open then"
+)
+AtQuery = Annotated[datetime | None, Query(description=OPEN_AT_HELP)]
 
 
 async def open_at_param(open_at: AtQuery = None) -> datetime | None:
@@ -433,7 +431,19 @@ class TileQuery(NeedsQuery):
     vintage: str | None = Field(None, max_length=32, description=VINTAGE_HELP)
 
 
-def open_at_of(query: TileQuery) -> datetime | None:
+class NearestQuery(PlaceQuery, NeedsQuery):
+    """Nearest support: where, which categories, how many, how far, open when (one model)."""
+
+    category: list[str] | None = Field(None, description=CATEGORY_HELP)
+    limit: int = Field(5, ge=1, le=50, description="How many (at most 50)")
+    max_km: float | None = Field(
+        None, gt=0, le=200, allow_inf_nan=False, description="Search radius"
+    )
+    open_now: bool = Field(False, description="Only those open now")
+    open_at: datetime | None = Field(None, description=OPEN_AT_HELP)
+
+
+def open_at_of(query: TileQuery | NearestQuery) -> datetime | None:
     """The moment asked about: `open_now` (this minute) or `open_at`, never both."""
     if query.open_now and query.open_at is not None:
         raise InvalidInput("Give open_now or open_at, not both.")

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -288,6 +289,47 @@ def test_the_walk_gives_every_asset_it_may_show_once_nearest_first_even_among_ti
     distances = [distance for _, distance, _ in walked]
     assert distances == sorted(distances)
     assert distances == pytest.approx([d for d, _ in expected])
+
+
+def test_the_walk_of_every_category_is_every_categorys_walk_merged() -> None:
+    """Nearest of any category is one walk of the tree without the category axis, with every
+    category's groups (their areas measured only as the walk reaches their bounding boxes):
+    it must give what each category's own walk gives, merged by distance, before and after a
+    change applied in place."""
+    rng = np.random.default_rng(5)
+    x0, y0 = 420_000.0, 416_000.0
+    categories = ("food_bank", "library", "gp_practice", "mutual_aid_group")
+    rows = []
+    for i in range(400):
+        x, y = x0 + float(rng.uniform(-4000, 4000)), y0 + float(rng.uniform(-4000, 4000))
+        rows.append(_lean(i + 1, categories[i % 3], x, y,
+                          "professional" if i % 6 == 0 else "public"))  # fmt: skip
+    for i, (dx, dy, size) in enumerate([(0, 0, 500), (3000, 0, 800), (-2500, 2500, 300),
+                                        (3000, 0, 800), (6000, -6000, 1000)]):  # fmt: skip
+        area = shapely.to_wkb(shapely.Point(x0 + dx, y0 + dy).buffer(size))
+        rows.append(_lean(1000 + i, categories[3], x0 + dx, y0 + dy, "public")._replace(
+            x=None, y=None, area=area))  # fmt: skip
+    snapshot = build(rows, changes=0)
+
+    def each_merged(x: float, y: float) -> list[tuple[float, int]]:
+        walks = snapshot.nearest(list(snapshot.codes), ANONYMOUS, x, y, WEDNESDAY)
+        return sorted((distance, asset) for walk in walks.values() for asset, distance, _ in walk)
+
+    def every(x: float, y: float) -> list[tuple[float, int]]:
+        walk = snapshot.nearest_of(None, ANONYMOUS, x, y, WEDNESDAY, limit=10)
+        return [(distance, asset) for asset, distance, _ in walk]
+
+    for _ in range(3):
+        for x, y in [(x0, y0), (x0 + 3000, y0 + 900), (x0 - 7000, y0 + 100)]:
+            walked, expected = every(x, y), each_merged(x, y)
+            assert [d for d, _ in walked] == pytest.approx([d for d, _ in expected])
+            assert sorted(a for _, a in walked) == sorted(a for _, a in expected)
+            assert walked[0][0] == 0.0 or x != x0  # inside the first group's area
+        # a point moves next to the place, a group is made professional
+        moved, group = rows[10], rows[-2]
+        assert snapshot.apply([moved.id], [_changed(moved, None, x=x0 + 0.5, y=y0)])
+        assert snapshot.apply([group.id], [_changed(group, None, visibility="professional")])
+        rows[10] = moved._replace(x=x0 + 0.5, y=y0)
 
 
 @pytest.mark.parametrize(

@@ -184,6 +184,23 @@ def test_limits_and_radius(client: TestClient) -> None:
     assert client.get("/api/assets/nearest", params=both).status_code == 422
 
 
+def test_categories_repeated_or_comma_separated_ask_the_same(client: TestClient) -> None:
+    """The query string is read as one model (app/query_models.py): a repeated `category`
+    keeps every value given, as a comma-separated one does; an unknown one is refused."""
+    near = {"postcode": "HD1 1AA", "limit": 20}
+    repeated = client.get(
+        "/api/assets/nearest", params=[*near.items(), ("category", "library"),
+                                       ("category", "food_bank")],
+    )  # fmt: skip
+    commas = client.get("/api/assets/nearest", params={**near, "category": "library,food_bank"})
+    assert repeated.status_code == commas.status_code == 200
+    items = repeated.json()["items"]
+    assert {i["category"] for i in items} == {"library", "food_bank"}
+    assert [i["id"] for i in items] == [i["id"] for i in commas.json()["items"]]
+    unknown = client.get("/api/assets/nearest", params={**near, "category": "libraries"})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_category"
+
+
 def test_nearest_is_an_index_scan_not_a_full_scan(db: Engine) -> None:
     """With 20,000 assets the plan orders by the GiST index (KNN), never sorting every row."""
     with db.connect() as conn, conn.begin() as transaction:

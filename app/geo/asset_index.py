@@ -132,6 +132,7 @@ _NULL = r"\N"  # NULL in the CSV (an empty string is "")
 DEAD = -1  # the tier of an asset removed from a snapshot in place: no view sees it
 KEPT_TILE_BYTES = 32 * 1024 * 1024  # map tiles kept per worker (a district's tiles are a few MB)
 TILE_OVERHEAD = 200  # bytes a kept tile costs beyond its body (its key, the dict's slot)
+GROUP_BOX_SLACK_M = 1e-6  # a group's bounding box's distance, less this, is a sure minimum
 LOOSE_MAX = 500  # assets changed one by one (measured one by one) past which it is rebuilt
 
 
@@ -340,7 +341,11 @@ class Snapshot:
     shown: dict[bool, dict[int, bytes]] = field(default_factory=lambda: {True: {}, False: {}})
     features: dict[int, orjson.Fragment] = field(default_factory=dict)
     presented_for: tuple[date, int] | None = None
-    _states: dict[datetime, _States] = field(default_factory=dict)  # by minute (or moment)
+    _states: dict[datetime | int, _States] = field(default_factory=dict)  # by minute (or moment)
+    # the same points in a tree of (easting, northing) alone, for the nearest of every category;
+    # and every category's groups in one, made when first asked (after a change: again)
+    flat: KDTree | None = None
+    _every_group: tuple[_Assets, np.ndarray] | None = None
 
     def listed(
         self, principal: Principal, filters: AssetFilter, limit: int, offset: int,
@@ -397,12 +402,13 @@ class Snapshot:
         states = self._states_at(at)
         walks: dict[str, Iterator[Near]] = {}
         for need in needs:
-            points = (
-                self._points(need, visible, states, x, y, *first[need])
-                if need in first
-                else iter(())
-            )
-            groups = self._groups(need, principal, states, x, y, wanted)
+            points: Iterator[Near] = iter(())
+            if need in first:
+                assert self.tree is not None
+                place = (x, y, self.codes[need] * SEPARATION)
+                points = self._points(self.tree, place, SEPARATION / 2, visible, states,
+                                      *first[need])  # fmt: skip
+            groups = self._groups(self.areas.get(need), principal, states, x, y, wanted)
             walks[need] = heapq.merge(points, groups, key=_distance) if groups else points
         return walks
 
@@ -415,6 +421,7 @@ class Snapshot:
         when the list cannot place one (its neighbour's change not heard of yet): reload."""
         present_now = {row.id for row in rows}
         self.tiles.clear()
+        self._every_group = None
         for asset in ids:
             self.points.kill(asset)
             for groups, _ in self.areas.values():
@@ -481,7 +488,10 @@ class Snapshot:
     def _states_at(self, at: datetime) -> _States:
         """Each set of hours' state at `at`, shared by every call in the same minute when all
         the hours are in whole minutes (else by calls at the very same moment)."""
-        key = minute_of(at) if self.on_the_minute else at
+        key: datetime | int = at
+        if self.on_the_minute:
+            # an aware time's minute (UTC) as a number: minute_of's cache missed every `now`
+            key = int(at.timestamp() // 60) if at.tzinfo is not None else minute_of(at)
         states = self._states.get(key)
         if states is None:
             if len(self._states) >= KEPT_MOMENTS:
@@ -490,14 +500,13 @@ class Snapshot:
         return states
 
     def _points(
-        self, need: str, visible: bytes, states: _States, x: float, y: float,
-        distances: list[float], order: list[int],
+        self, tree: KDTree, place: tuple[float, ...], others: float, visible: bytes,
+        states: _States, distances: list[float], order: list[int],
     ) -> Iterator[Near]:  # fmt: skip
-        """The category's points that are `visible`, nearest first: the tree's first answer
-        (`distances`, `order`), then four times as many each time more are wanted."""
-        assert self.tree is not None
-        ids, hours, code, asked = self.point_ids, self.point_hours, self.codes[need], len(order)
-        others = SEPARATION / 2  # this far or more: another category's
+        """The points of `tree` nearer `place` than `others` (in `tree`, the category's; in
+        `flat`, all) that are `visible`, nearest first: the tree's first answer (`distances`,
+        `order`), then four times as many each time more are wanted."""
+        ids, hours, asked = self.point_ids, self.point_hours, len(order)
         reached, there = -1.0, set[int]()  # the last answer's furthest, and the points there
         while True:
             for distance, i in zip(distances, order, strict=True):
@@ -507,36 +516,61 @@ class Snapshot:
                     continue  # walked in the last answer (a larger one starts the same way)
                 if visible[i]:
                     yield ids[i], distance, states[hours[i]]
-            if asked >= self.tree.n:
+            if asked >= tree.n:
                 return
             # everything nearer than the answer's furthest was in it; of those exactly as far,
             # only these (an answer's edge can cut through equal distances)
             reached = distances[-1]
             there = {i for distance, i in zip(distances, order, strict=True) if distance == reached}
-            asked = min(asked * 4, self.tree.n)
-            more = self.tree.query(np.array([(x, y, code * SEPARATION)]), k=asked)
+            asked = min(asked * 4, tree.n)
+            more = tree.query(np.array([place]), k=asked)
             distances, order = more[0].reshape(-1).tolist(), more[1].reshape(-1).tolist()
 
     def _groups(
-        self, need: str, principal: Principal, states: _States, x: float, y: float,
-        wanted: NeedsFilter | None = None,
-    ) -> list[Near]:  # fmt: skip
-        """The category's groups this principal may see (meeting the `wanted` needs), by
-        distance to their areas (0 inside), nearest first."""
-        if need not in self.areas:
-            return []
-        groups, shapes = self.areas[need]
+        self, areas: tuple[_Assets, np.ndarray] | None, principal: Principal, states: _States,
+        x: float, y: float, wanted: NeedsFilter | None = None,
+    ) -> Iterator[Near] | None:  # fmt: skip
+        """These groups (a category's, or every one) this principal may see (meeting the
+        `wanted` needs), by distance to their areas (0 inside), nearest first; None when there
+        are none to see."""
+        if areas is None:
+            return None
+        groups, shapes = areas
         seen = groups.visible(principal)
         visible = np.flatnonzero(seen & groups.needs.match(wanted) if wanted else seen)
-        distances = shapely.distance(shapes[visible], shapely.Point(x, y))
-        order = np.argsort(distances, kind="stable")
-        chosen = visible[order]
-        return list(
-            zip(
-                groups.ids[chosen].tolist(), distances[order].tolist(),
-                map(states.__getitem__, groups.hours[chosen].tolist()), strict=True,
-            )
-        )  # fmt: skip
+        if not len(visible):
+            return None
+        west, south, east, north = shapely.bounds(shapes[visible]).T
+        outside_x = np.maximum(np.maximum(west - x, x - east), 0.0)
+        outside_y = np.maximum(np.maximum(south - y, y - north), 0.0)
+        # no nearer than its bounding box (less a hair, for rounding)
+        below = np.hypot(outside_x, outside_y) - GROUP_BOX_SLACK_M
+        return self._groups_walk(groups, shapes, visible.tolist(), below.tolist(), states, x, y)
+
+    @staticmethod
+    def _groups_walk(
+        groups: _Assets, shapes: np.ndarray, visible: list[int], below: list[float],
+        states: _States, x: float, y: float,
+    ) -> Iterator[Near]:  # fmt: skip
+        """`_groups`' walk: an area is measured (hundreds of vertices each; measuring them all
+        cost more than the rest of a walk) only once the walk has come as far as its bounding
+        box; ties in the order given, as a stable sort by distance would give."""
+        point, ids, hours = shapely.Point(x, y), groups.ids, groups.hours
+        boxes = sorted(range(len(visible)), key=below.__getitem__)
+        measured: list[tuple[float, int]] = []  # a heap of (distance, place in `visible`)
+        next_box = 0
+        while True:
+            while next_box < len(boxes) and (
+                not measured or below[boxes[next_box]] <= measured[0][0]
+            ):
+                i = boxes[next_box]
+                heapq.heappush(measured, (float(shapes[visible[i]].distance(point)), i))
+                next_box += 1
+            if not measured:
+                return
+            distance, i = heapq.heappop(measured)
+            group = visible[i]
+            yield int(ids[group]), distance, states[int(hours[group])]
 
     async def read_rows(
         self, ids: Collection[int], principal: Principal, connect: Connect
@@ -607,8 +641,30 @@ class Snapshot:
         each walk asks the tree first for about `limit` (it asks for more when they are
         taken)."""
         batch = min(FIRST_BATCH, max(limit, 8))
-        walks = self.nearest(list(categories or self.codes), principal, x, y, at, wanted, batch)
-        return heapq.merge(*walks.values(), key=_distance)
+        if categories or self.flat is None:
+            walks = self.nearest(list(categories or self.codes), principal, x, y, at, wanted, batch)
+            return heapq.merge(*walks.values(), key=_distance)
+        # every category: one walk of the tree without the category axis (merging a walk per
+        # category cost ten times more), and every group in one
+        visible = self.points.visible_bytes(principal, wanted)
+        states = self._states_at(at)
+        distances, order = self.flat.query(np.array([(x, y)]), k=min(batch, self.flat.n))
+        first = distances.reshape(-1).tolist(), order.reshape(-1).tolist()
+        points = self._points(self.flat, (x, y), np.inf, visible, states, *first)
+        groups = self._groups(self._all_groups(), principal, states, x, y, wanted)
+        return heapq.merge(points, groups, key=_distance) if groups else points
+
+    def _all_groups(self) -> tuple[_Assets, np.ndarray] | None:
+        """Every category's groups in one (made again after a change)."""
+        if self._every_group is None and self.areas:
+            parts = list(self.areas.values())
+            first = parts[0][0]
+            columns = zip(*(groups.columns() for groups, _ in parts), strict=True)
+            self._every_group = (
+                first.of(np.concatenate(column) for column in columns),
+                np.concatenate([shapes for _, shapes in parts]),
+            )
+        return self._every_group
 
 
 def _near_each_other(
@@ -736,6 +792,7 @@ def build_columns(column: Mapping[str, Any], changes: int) -> Snapshot:
         point_ids=points.ids.tolist(),
         point_hours=points.hours.tolist(),
         tree=KDTree(place) if len(place) else None,
+        flat=KDTree(np.ascontiguousarray(place[:, :2])) if len(place) else None,
         areas=areas,
         listing=_Listing(
             assets=everyone,

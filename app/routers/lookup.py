@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from app.dependencies import GeographyDep, LookupQuery, VintageParam, get_geography, place_of
 from app.errors import ErrorBody, InvalidInput
 from app.geo import bulk
-from app.query_models import parse_query, query_parameters
+from app.query_models import hot_get, parse_query, query_parameters
 from app.responses import JSON
 from app.schemas import BulkPoint, BulkResults, Lookup
 
@@ -23,7 +23,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(
+@hot_get(
+    router,
     "",
     response_model=Lookup,
     summary="The areas a postcode or point is in",

@@ -14,16 +14,18 @@ from app.dependencies import (
     BBoxDep,
     CallerQuery,
     CategoriesDep,
+    NearestQuery,
     NeedsDep,
     OpenAtDep,
-    PlaceDep,
     TaxonomyDep,
     VintageParam,
     at_of,
+    categories_of,
     get_geography,
     get_taxonomy,
     needs_of,
     needs_of_query,
+    open_at_of,
     place_of,
 )
 from app.errors import ErrorBody, InvalidInput
@@ -35,7 +37,7 @@ from app.geo.caller import Moment, support_for_needs
 from app.geo.coverage import coverage
 from app.geo.hours import LONDON, london_today
 from app.geo.reads import reads_for
-from app.query_models import parse_query, query_parameters
+from app.query_models import hot_get, parse_query, query_parameters
 from app.responses import JSON
 from app.schemas import CallerAnswer, ClusterView, CoverageTable, NearestPage
 
@@ -54,7 +56,8 @@ def _stale_days(request: Request) -> int:
     return days
 
 
-@router.get(
+@hot_get(
+    router,
     "/caller",
     response_model=CallerAnswer,
     summary="The hub worker's one call: where the caller is and the nearest support per need",
@@ -94,7 +97,8 @@ async def caller(request: Request) -> JSON:
     )
 
 
-@router.get(
+@hot_get(
+    router,
     "/assets/nearest",
     response_model=NearestPage,
     summary="The nearest support to a place, nearest first",
@@ -103,28 +107,24 @@ async def caller(request: Request) -> JSON:
     "`open_at`, only assets open then (hours in Europe/London; no published hours is never "
     "open).",
     responses=ERRORS,
+    openapi_extra={**query_parameters(NearestQuery), **PRINCIPAL_SECURITY},
 )
-async def nearest_support(
-    request: Request,
-    principal: PrincipalDep,
-    place: PlaceDep,
-    category: CategoriesDep,
-    wanted: NeedsDep,
-    limit: Annotated[int, Query(ge=1, le=50, description="How many (at most 50)")] = 5,
-    max_km: Annotated[
-        float | None, Query(gt=0, le=200, allow_inf_nan=False, description="Search radius")
-    ] = None,
-    open_now: Annotated[bool, Query(description="Only those open now")] = False,
-    open_at: OpenAtDep = None,
-) -> JSON:
-    if open_now and open_at is not None:
-        raise InvalidInput("Give open_now or open_at, not both.")
-    at = open_at or datetime.now(LONDON)
+async def nearest_support(request: Request) -> JSON:
+    # A hot route: its caller and query string are read in one go each, as the caller's are.
+    principal = await principal_of(request)
+    query = parse_query(NearestQuery, request)
+    geography, taxonomy = await get_geography(request), await get_taxonomy(request)
+    place = await place_of(query, geography)
+    category = await categories_of(query.category, taxonomy)
+    wanted = needs_of_query(query)
+    moment = open_at_of(query)  # open_now's or open_at's: only those open then
+    at = moment or datetime.now(LONDON)
+    max_km = query.max_km
     reads = reads_for(request)
     found = await reads.nearest(
         principal, place.easting, place.northing,
-        AssetFilter(categories=category, needs=wanted), limit, at,
-        max_m=max_km * 1000 if max_km else None, open_only=open_now or open_at is not None,
+        AssetFilter(categories=category, needs=wanted), query.limit, at,
+        max_m=max_km * 1000 if max_km else None, open_only=moment is not None,
     )  # fmt: skip
     listed = [(f.row, f.distance_m, f.state, None) for f in found]
     return JSON(
