@@ -25,7 +25,7 @@ from app.geo.areas import resolve_layer
 from app.geo.assets import AssetFilter
 from app.geo.hours import minute_of
 from app.geo.reads import reads_for
-from app.query_models import parse_query, query_parameters
+from app.query_models import hot_get, parse_query, query_parameters
 
 router = APIRouter(tags=["maps"])
 
@@ -72,7 +72,8 @@ def _etag(*parts: Any) -> str:
     return f'"{hashlib.blake2s(repr(parts).encode(), digest_size=8).hexdigest()}"'
 
 
-@router.get(
+@hot_get(
+    router,
     "/tiles/{layer}/{z}/{x}/{y}.mvt",
     summary="Map tiles: the assets, or an area layer, as a Mapbox Vector Tile",
     description="`assets`: what you may see, with the list's `category` and needs filters; "
