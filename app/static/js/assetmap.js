@@ -216,10 +216,10 @@
     overlays[t("Support")] = assets;
     var pending = null;
     var asked = "";
-    var views = 0;  // views asked for: only the latest is shown
+    var wanted = null;  // the view the map rests at (null while it moves)
     var loads = 0;
     var shown = {};
-    var recent = {};  // the last view's tiles by URL, reused for a minute (as Cache-Control says)
+    var recent = {};  // tiles by URL, reused for a minute (as their Cache-Control says)
     var notice = document.getElementById("map-notice");
     var filters = new URLSearchParams();
     if (data.assets.category) { filters.set("category", data.assets.category); }
@@ -282,21 +282,17 @@
       var tiles = tilesFor(bounds, map.getZoom());
       var key = tiles[0].z + ":" + [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
         .map(function (v) { return v.toFixed(5); }).join(",");
+      wanted = key;
       if (key === asked) { return; }  // this view is shown, or on its way
       asked = key;
-      var view = ++views;
-      if (pending) { pending.abort(); }
+      if (pending) { pending.abort(); }  // the view asked before is not wanted now
       pending = new AbortController();
       var signal = pending.signal;
       var now = Date.now();
       Promise.all(tiles.map(function (tile) {
         tile.url = "/tiles/assets/" + tile.z + "/" + tile.x + "/" + tile.y + ".mvt" + query;
         var known = recent[tile.url];
-        if (known && now - known.at < 60000) {
-          tile.at = known.at;
-          tile.points = known.points;
-          return tile;
-        }
+        if (known && now - known.at < 60000) { return known; }
         // same-origin credentials: a signed-in planner's tiles hold what their key may see
         return fetch(tile.url, { credentials: "same-origin", signal: signal })
           .then(function (response) {
@@ -306,22 +302,30 @@
           .then(function (buffer) {
             tile.at = Date.now();
             tile.points = tilePoints(buffer, "assets", tile);
+            recent[tile.url] = tile;
             return tile;
           });
       })).then(function (done) {
-        if (view !== views) { return; }  // a newer view replaced this one
-        recent = {};
-        done.forEach(function (tile) { recent[tile.url] = tile; });
+        if (key !== wanted) {  // the map moved on while this view was on its way
+          if (asked === key) { asked = ""; }
+          return;
+        }
+        var fresh = {};
+        Object.keys(recent).forEach(function (url) { if (Date.now() - recent[url].at < 60000) { fresh[url] = recent[url]; } });
+        recent = fresh;
         show(done, bounds);
-      }).catch(function (error) {  // an aborted request was replaced by a newer view
-        if (view === views && error.name !== "AbortError") { asked = ""; }
+      }).catch(function () {  // aborted for a newer view, or failed: asked again on the next move
+        if (asked === key) { asked = ""; }
       });
     };
     // One set of requests per settled view: the first view and a fit to the district right
-    // after it (or a quick pan and zoom) would otherwise ask twice.
+    // after it (or a quick pan and zoom) would otherwise ask twice. Once the map moves, a view
+    // still on its way is drawn only if the map comes to rest there again, never late over
+    // another.
     var timer = null;
     var soon = function () {
       if (timer) { clearTimeout(timer); }
+      wanted = null;
       timer = setTimeout(load, 60);
     };
     map.on("moveend", soon);
