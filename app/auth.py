@@ -26,7 +26,7 @@ async def get_principal(
     """The caller: an API key's holder, or a page session's (reads and the pages' own forms
     only, never the JSON write API), or anonymous."""
     if key:
-        async with request.app.state.engine.connect() as conn:
+        async with request.app.state.pool.connect(autocommit=True) as conn:
             principal = await principal_for(conn, key)
         if principal is None:
             raise Unauthorized(
@@ -36,7 +36,7 @@ async def get_principal(
         return principal
     token = request.cookies.get(COOKIE)
     if token and (request.method in ("GET", "HEAD") or not request.url.path.startswith("/api/")):
-        async with request.app.state.engine.connect() as conn:
+        async with request.app.state.pool.connect(autocommit=True) as conn:
             principal = await session_principal(conn, token)
         if principal is not None:
             return principal

@@ -24,6 +24,22 @@ db_cli = typer.Typer(
 cli.add_typer(db_cli, name="db")
 
 
+@cli.callback()
+def _settings_first() -> None:
+    # every command reads the settings: an invalid one stops it here, each problem in a line
+    # naming its variable, rather than in a traceback halfway through
+    from pydantic import ValidationError
+
+    from app.settings import explain
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for line in explain(exc):
+            _say(f"error: {line}")
+        raise typer.Exit(1) from None
+
+
 def _say(message: str) -> None:
     typer.echo(message, err=True)
 

@@ -15,7 +15,7 @@ from app.errors import InvalidInput
 from app.geo.areas import AreaRef, find_area
 from app.geo.assets import AssetFilter
 from app.geo.geography import Geography, Place
-from app.geo.hours import london, london_today
+from app.geo.hours import LONDON, london, london_today
 from app.geo.needs import NeedsFilter
 from app.needs import (
     ACCESSIBILITY,
@@ -126,9 +126,14 @@ async def categories_param(
         ),
     ] = None,
 ) -> list[str] | None:
-    if not category:
+    return await categories_of(category, taxonomy)
+
+
+async def categories_of(values: list[str] | None, taxonomy: Taxonomy) -> list[str] | None:
+    """`category` as given (repeated, or comma-separated), each a known code; None for all."""
+    if not values:
         return None
-    codes = [code.strip() for value in category for code in value.split(",") if code.strip()]
+    codes = [code.strip() for value in values for code in value.split(",") if code.strip()]
     return await taxonomy.check(codes) if codes else None
 
 
@@ -405,3 +410,31 @@ async def needs_of(needs: str, taxonomy: Taxonomy) -> list[str]:
 
 def at_of(query: CallerQuery) -> datetime | None:
     return _at(query.at, "at")
+
+
+class TileQuery(NeedsQuery):
+    """A map tile's filters (validated as one model): the assets' category, opening time and
+    needs; an area layer's vintage."""
+
+    category: str | None = Field(
+        None,
+        max_length=1000,
+        description="Assets: one or several category codes (repeat the parameter or separate "
+        "with commas), e.g. `food_bank,library`; see GET /api/categories",
+    )
+    open_now: bool = Field(
+        False, description="Assets: only those open now, and those without published hours"
+    )
+    open_at: datetime | None = Field(
+        None,
+        description="Assets: only those open at this ISO 8601 time (London time without an "
+        "offset), and those without published hours",
+    )
+    vintage: str | None = Field(None, max_length=32, description=VINTAGE_HELP)
+
+
+def open_at_of(query: TileQuery) -> datetime | None:
+    """The moment asked about: `open_now` (this minute) or `open_at`, never both."""
+    if query.open_now and query.open_at is not None:
+        raise InvalidInput("Give open_now or open_at, not both.")
+    return datetime.now(LONDON) if query.open_now else _at(query.open_at, "open_at")

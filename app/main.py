@@ -10,13 +10,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app import __version__, openapi
 from app.attribution import ATTRIBUTION
 from app.compression import PageCompressionMiddleware
 from app.control_characters import ControlCharacterMiddleware
-from app.db import create_api_engine, listen_dsn, warm_pool
+from app.db import Pool, create_api_engine, listen_dsn, warm_pool
 from app.errors import ErrorBody, register_error_handlers
 from app.geo.asset_freshness import AssetIndex, WritesReadBack
 from app.geo.boundary_index import BoundaryIndex
@@ -55,7 +54,7 @@ from app.routers import (
     tiles,
 )
 from app.security import SecurityHeadersMiddleware, tile_origin
-from app.settings import Settings, get_settings
+from app.settings import Settings, get_settings, refuse_unsafe
 from app.taxonomy import Taxonomy
 
 log = logging.getLogger("assetmap")
@@ -75,14 +74,16 @@ Errors are JSON: `{{"detail": "...", "code": "..."}}`.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = engine = create_api_engine(settings)
+    # every connection a request takes waits its turn in one first-come-first-served queue
+    # (app.db.Pool); background work uses the engine apart from it
+    app.state.pool = pool = Pool(
+        engine, settings.pool_size + settings.pool_max_overflow, settings.pool_timeout_s
+    )
     index = BoundaryIndex(engine, settings.boundary_refresh_s)
-    app.state.geography = Geography(engine, index)
-    app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
-    app.state.taxonomy = Taxonomy(engine)
-    app.state.map_data = MapData(engine, app.state.geography)
-    # requests queue here, first come first served, rather than race for the pool's next free
-    # connection (where, under a burst, an unlucky one could wait past the pool timeout)
-    app.state.connection_queue = asyncio.Semaphore(settings.pool_size + settings.pool_max_overflow)
+    app.state.geography = Geography(pool.connect, index)
+    app.state.sessions = pool.sessions
+    app.state.taxonomy = Taxonomy(pool.connect)
+    app.state.map_data = MapData(app.state.geography)
     await warm_pool(engine, settings.pool_size)
     try:
         await app.state.taxonomy.load()
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # here, not at start-up: production without its key refuses before it serves anything
     app.state.client_cipher = ClientCipher.from_settings(settings)
+    refuse_unsafe(settings)  # read from the environment: refused already; made in code: here
     # Added last = runs first: request id, then headers, then the limits, then the text check.
     app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(
@@ -153,6 +155,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The hot routes first: FastAPI tries each route in turn (twice a request), and reaching
     # /api/caller past the area routes had cost it 20 µs of its 550.
     app.include_router(health.router)
+    # FastAPI tries routes in turn: the maps' tiles (a screenful at a time) come early
+    app.include_router(tiles.router)
     app.include_router(lookup.router)
     app.include_router(queries.router)  # before assets: /api/assets/nearest is not an id
     app.include_router(areas.router)
@@ -171,7 +175,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc.router)
     app.include_router(oruk.router)
     app.include_router(pages.router)
-    app.include_router(tiles.router)
     app.include_router(referral_pages.router)
     app.include_router(leaflets.router)
     app.include_router(shortlists.router)

@@ -1,39 +1,73 @@
-"""Typed settings from the environment; every knob has a default that works on a fresh machine."""
+"""Typed settings from the environment, one class per concern, composed into `Settings`; every
+knob has a default that works on a fresh machine, and start-up refuses settings that disagree."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/assetmap"
+PUBLIC_CLIENT_SALT = "assetmap"  # the default salt: public (it is in this file), so never secret
 
 
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ASSETMAP_", extra="ignore", populate_by_name=True)
+def _both_or_neither(first: tuple[str, str | None], second: tuple[str, str | None],
+                     why: str) -> None:  # fmt: skip
+    """Two variables that only work together: one set without the other is refused."""
+    (first_name, first_value), (second_name, second_value) = first, second
+    if bool(first_value) != bool(second_value):
+        given, missing = (first_name, second_name) if first_value else (second_name, first_name)
+        raise ValueError(f"{given} is set but {missing} is not: {why}")
 
-    # --- database -----------------------------------------------------------------------------
+
+def _absolute_http_url(variable: str, value: str | None, example: str) -> str | None:
+    """`value` when it is an absolute http(s) URL (or unset); else an error naming `variable`."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"{variable} must be an absolute http(s) URL such as {example}, with scheme and host"
+        )
+    return value
+
+
+class Concern(BaseSettings):
+    """What every group shares: `ASSETMAP_` names, unknown variables ignored, and errors that
+    never repeat the value given (a misplaced secret stays out of the log)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSETMAP_", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
+
+
+class DatabaseSettings(Concern):
     database_url: str = Field(
         DEFAULT_DATABASE_URL,
         validation_alias=_env("DATABASE_URL", "ASSETMAP_DATABASE_URL"),
         description="PostgreSQL URL (postgresql://user@host:port/db); drivers are chosen per use.",
     )
     pool_size: int = Field(10, ge=1, le=100, description="Connections kept open per process.")
-    pool_max_overflow: int = Field(5, ge=0, le=100)
-    pool_timeout_s: float = Field(5.0, gt=0, description="Wait for a free connection, then 503.")
+    pool_max_overflow: int = Field(
+        5, ge=0, le=100, description="Connections opened past pool_size under load, then closed."
+    )
+    pool_timeout_s: float = Field(
+        5.0, gt=0, description="Wait in the queue for a free connection this long, then 503."
+    )
     connect_timeout_s: float = Field(2.0, gt=0, description="Give up connecting after this.")
     statement_timeout_ms: int = Field(
         10_000, ge=100, description="Every statement the API runs is cancelled after this."
     )
-    health_timeout_s: float = Field(2.0, gt=0)
+    health_timeout_s: float = Field(2.0, gt=0, description="/health answers degraded after this.")
     pool_pre_ping: bool = Field(
         True,
         description="Test each pooled connection before use (one short round trip): after a "
@@ -41,7 +75,8 @@ class Settings(BaseSettings):
         "fails one request per worker (503) and the pool is renewed.",
     )
 
-    # --- data -------------------------------------------------------------------------------
+
+class DataSettings(Concern):
     data_dir: Path = Field(
         PROJECT_ROOT.parent / "shared" / "kirklees-data",
         validation_alias=_env("ASSETMAP_DATA_DIR"),
@@ -66,23 +101,21 @@ class Settings(BaseSettings):
     key_categories: list[str] = Field(
         ["food_bank", "gp_practice", "pharmacy", "library", "advice", "mental_health",
          "warm_space", "community_centre"],
+        min_length=1,
         description="The categories an area profile finds the nearest of.",
     )  # fmt: skip
 
-    # --- limits -----------------------------------------------------------------------------
+
+class LimitSettings(Concern):
     bulk_max_items: int = Field(100_000, ge=1, description="Points or postcodes per bulk lookup.")
     export_max_assets: int = Field(
         200_000, ge=1, description="Assets one export may hold; more are refused with 413."
     )
     bbox_max_degrees: float = Field(20.0, gt=0, description="Largest bbox side, in degrees.")
     submissions_per_hour: int = Field(5, ge=1, description="Public proposals per client per hour.")
-    client_salt: str = Field(
-        "assetmap", description="Salt for hashing client addresses (set a secret in production)."
-    )
     import_max_unzipped_bytes: int = Field(
         200 * 1024 * 1024, ge=1024, description="A zipped upload may unpack to at most this."
     )
-
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Larger request bodies are refused with 413."
     )
@@ -99,7 +132,8 @@ class Settings(BaseSettings):
         False, description="Take the client from X-Forwarded-For (only behind your own proxy)."
     )
 
-    # --- http -------------------------------------------------------------------------------
+
+class HttpSettings(Concern):
     host: str = Field("127.0.0.1", validation_alias=_env("HOST", "ASSETMAP_HOST"))
     port: int = Field(8000, ge=1, le=65535, validation_alias=_env("PORT", "ASSETMAP_PORT"))
     workers: int = Field(0, ge=0, description="uvicorn workers; 0 means one per CPU core.")
@@ -119,8 +153,33 @@ class Settings(BaseSettings):
         description="Host headers answered when public_url is not set (others: 400); "
         '"*.example.org" allows subdomains, "*" any host. JSON list in the environment.',
     )
+    public_url: str | None = Field(
+        None,
+        description="The service's address as its users reach it (https://map.example.org), for "
+        "links in e-mails; also every request is seen as arriving at its origin, so absolute "
+        "links (OGC, paging, ORUK) never reflect a Host header. Unset: the address the request "
+        "came to, from allowed_hosts only.",
+    )
 
-    # --- outgoing mail ------------------------------------------------------------------------
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_absolute(cls, value: str | None) -> str | None:
+        return _absolute_http_url("ASSETMAP_PUBLIC_URL", value, "https://map.example.org")
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_url_absolute(cls, value: str | None) -> str | None:
+        example = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
+        return _absolute_http_url("ASSETMAP_TILE_URL", value, example)
+
+    @property
+    def link_origin(self) -> str:
+        """Where links sent outside a request (e-mails from the CLI) point: `public_url`, else
+        the address `assetmap serve` listens on."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+class MailSettings(Concern):
     smtp_host: str | None = Field(
         None, description="SMTP server for outgoing mail; unset means mail is off (said plainly)."
     )
@@ -134,23 +193,51 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         "assetmap@localhost", description="The sender address of every message the service sends."
     )
-    public_url: str | None = Field(
-        None,
-        description="The service's address as its users reach it (https://map.example.org), for "
-        "links in e-mails; also every request is seen as arriving at its origin, so absolute "
-        "links (OGC, paging, ORUK) never reflect a Host header. Unset: the address the request "
-        "came to, from allowed_hosts only.",
+
+    @model_validator(mode="after")
+    def _smtp_login_whole(self) -> Self:
+        _both_or_neither(
+            ("ASSETMAP_SMTP_USER", self.smtp_user), ("ASSETMAP_SMTP_PASSWORD", self.smtp_password),
+            "an SMTP login needs both (or neither, for a server that takes mail without one)",
+        )  # fmt: skip
+        return self
+
+
+class TextMessageSettings(Concern):
+    """Text messages through GOV.UK Notify or a compatible API, and the shortlists they send."""
+
+    notify_base_url: str = Field(
+        "https://api.notifications.service.gov.uk",
+        description="Base URL of the GOV.UK Notify-compatible API that sends text messages.",
+    )
+    notify_api_key: str | None = Field(
+        None, description="Notify API key (a secret); unset means text messages are off."
+    )
+    notify_sms_template_id: str | None = Field(
+        None, description="The Notify SMS template whose whole content is ((body)).", max_length=64
+    )
+    notify_timeout_s: float = Field(10.0, gt=0, description="Give up on the SMS provider then.")
+    shortlist_days: int = Field(
+        30, ge=1, le=365, description="How long a sent shortlist's link (/s/{id}) works."
     )
 
-    # --- environment ----------------------------------------------------------------------------
-    environment: Literal["development", "production"] = Field(
-        "development",
-        validation_alias=_env("ASSETMAP_ENV"),
-        description="production refuses to start without the secrets development invents "
-        "(ASSETMAP_REFERRAL_KEY).",
-    )
+    @field_validator("notify_base_url")
+    @classmethod
+    def _notify_url_absolute(cls, value: str) -> str:
+        example = "https://api.notifications.service.gov.uk"
+        return _absolute_http_url("ASSETMAP_NOTIFY_BASE_URL", value, example) or value
 
-    # --- referrals ------------------------------------------------------------------------------
+    @model_validator(mode="after")
+    def _notify_whole(self) -> Self:
+        _both_or_neither(
+            ("ASSETMAP_NOTIFY_API_KEY", self.notify_api_key),
+            ("ASSETMAP_NOTIFY_SMS_TEMPLATE_ID", self.notify_sms_template_id),
+            "text messages need both (or neither: texts off)",
+        )
+        return self
+
+
+class ReferralSettings(Concern):
     referral_key: str | None = Field(
         None,
         description="Fernet key(s) for referral client details, comma-separated, newest first "
@@ -168,38 +255,115 @@ class Settings(BaseSettings):
         24, ge=0, description="How often the server erases expired client details (0: never)."
     )
 
-    # --- self-service confirmation (issue 20) -------------------------------------------------
+
+class ConfirmationSettings(Concern):
+    """Self-service confirmation links (issue 20)."""
+
     link_secret: str | None = Field(
         None,
         description="Key that signs confirmation links (a secret); unset: derived from "
-        "client_salt, so set it in production.",
+        "client_salt in development, refused in production.",
     )
     verify_link_days: int = Field(30, ge=1, le=365, description="A confirmation link expires.")
     verify_send_per_s: float = Field(
         1.0, gt=0, le=50, description="`assetmap verify send` sends at most this many a second."
     )
 
-    @property
-    def link_origin(self) -> str:
-        """Where links sent outside a request (e-mails from the CLI) point: `public_url`, else
-        the address `assetmap serve` listens on."""
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
-    # --- text messages (GOV.UK Notify or a compatible API) ------------------------------------
-    notify_base_url: str = Field(
-        "https://api.notifications.service.gov.uk",
-        description="Base URL of the GOV.UK Notify-compatible API that sends text messages.",
+class EnvironmentSettings(Concern):
+    environment: Literal["development", "production"] = Field(
+        "development",
+        validation_alias=_env("ASSETMAP_ENV"),
+        description="production refuses to start without the secrets development invents or "
+        "makes do without (ASSETMAP_REFERRAL_KEY, ASSETMAP_CLIENT_SALT, ASSETMAP_LINK_SECRET).",
     )
-    notify_api_key: str | None = Field(
-        None, description="Notify API key (a secret); unset means text messages are off."
+    client_salt: str = Field(
+        PUBLIC_CLIENT_SALT,
+        description="Salt for hashing client addresses (a secret: production refuses the default).",
     )
-    notify_sms_template_id: str | None = Field(
-        None, description="The Notify SMS template whose whole content is ((body)).", max_length=64
-    )
-    notify_timeout_s: float = Field(10.0, gt=0, description="Give up on the SMS provider then.")
-    shortlist_days: int = Field(
-        30, ge=1, le=365, description="How long a sent shortlist's link (/s/{id}) works."
-    )
+
+
+class Settings(
+    DatabaseSettings,
+    DataSettings,
+    LimitSettings,
+    HttpSettings,
+    MailSettings,
+    TextMessageSettings,
+    ReferralSettings,
+    ConfirmationSettings,
+    EnvironmentSettings,
+):
+    """Every setting, read flat (`settings.pool_size`); the checks across concerns live here."""
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Self:
+        refuse_unsafe(self)
+        return self
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What production lacks: each secret development invents (or shares) must be given."""
+    if settings.environment != "production":
+        return []
+    problems = []
+    if not settings.referral_key:
+        problems.append(
+            "ASSETMAP_REFERRAL_KEY is not set: give the Fernet key that encrypts referral "
+            "client details (make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'), kept secret and backed up apart from the "
+            "database"
+        )
+    if settings.client_salt == PUBLIC_CLIENT_SALT:
+        problems.append(
+            "ASSETMAP_CLIENT_SALT is the public default: set a long random secret (python -c "
+            "'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    if not settings.link_secret:
+        problems.append(
+            "ASSETMAP_LINK_SECRET is not set: set a long random secret to sign confirmation "
+            "links (in development they are signed with a key derived from the client salt)"
+        )
+    elif settings.link_secret == settings.client_salt:
+        problems.append(
+            "ASSETMAP_LINK_SECRET equals ASSETMAP_CLIENT_SALT: give each its own secret"
+        )
+    return problems
+
+
+class SettingsRefused(ValueError):
+    """Production without its secrets (a ValueError: as settings are read, pydantic reports it
+    like any other invalid setting)."""
+
+
+def refuse_unsafe(settings: Settings) -> None:
+    """Refuse production without its secrets: as settings are read, and again in create_app
+    for settings made in code (`model_copy` skips validators)."""
+    problems = production_problems(settings)
+    if problems:
+        raise SettingsRefused("ASSETMAP_ENV=production refuses to start: " + "; ".join(problems))
+
+
+def variable_of(name: str) -> str:
+    """The environment variable behind an error's location: an alias as given (`PORT`), or a
+    field's name (its first alias, else ASSETMAP_ + the name)."""
+    info = Settings.model_fields.get(name)
+    if info is None:
+        return name.upper()
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return f"ASSETMAP_{name.upper()}"
+
+
+def explain(error: ValidationError) -> list[str]:
+    """One line per problem, naming the environment variable (never repeating its value)."""
+    lines = []
+    for problem in error.errors():
+        message = problem["msg"].removeprefix("Value error, ")
+        loc = problem["loc"]
+        lines.append(f"{variable_of(str(loc[0]))}: {message}" if loc else message)
+    return lines
 
 
 @lru_cache

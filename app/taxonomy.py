@@ -6,12 +6,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from app.db import Connect
 
 CACHE_SECONDS = 60.0
 log = logging.getLogger("assetmap.taxonomy")
@@ -26,8 +28,8 @@ class Taxonomy:
     CACHE_SECONDS. A request never waits for a second pool connection while it holds one: under
     a burst, that wait is a deadlock until the pool timeout."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, connect: Connect) -> None:
+        self.connect = connect  # in the pool's queue, like a request's
         self._items: list[dict[str, Any]] = []
         self._labels: dict[str, str] = {}
         self._loaded = 0.0
@@ -35,7 +37,7 @@ class Taxonomy:
         self._refreshing: asyncio.Task[None] | None = None
 
     async def _fetch(self) -> None:
-        async with self.engine.connect() as conn:
+        async with self.connect() as conn:
             rows = await conn.execute(
                 text("SELECT code, label, description FROM category ORDER BY sort_order")
             )

@@ -290,7 +290,8 @@ def test_make_run_in_production_without_a_key_stops_and_says_why(
         get_settings.cache_clear()
     assert result.exit_code == 1
     assert "ASSETMAP_REFERRAL_KEY is not set" in result.output
-    bad = CliRunner().invoke(cli, ["serve"], env={"ASSETMAP_REFERRAL_KEY": "not-a-key"})
+    secrets = {"ASSETMAP_CLIENT_SALT": "a-secret-salt", "ASSETMAP_LINK_SECRET": "a-link-secret"}
+    bad = CliRunner().invoke(cli, ["serve"], env={"ASSETMAP_REFERRAL_KEY": "not-a-key", **secrets})
     get_settings.cache_clear()
     assert bad.exit_code == 1 and "not a Fernet key" in bad.output
     assert "not-a-key" not in bad.output

@@ -4,6 +4,7 @@ public tiles are cacheable until the register changes, tiles for a key are priva
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import mapbox_vector_tile
@@ -11,7 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.conftest import auth
+from app.geo import asset_index
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import auth, wait_until_current
 
 MVT = "application/vnd.mapbox-vector-tile"
 ROLES = [None, "hub_worker", "editor", "admin"]
@@ -138,24 +142,52 @@ def test_low_zoom_tiles_count_what_the_list_holds(
     assert singles <= {i["id"] for i in listed}
 
 
+def _map_view(client: TestClient, box: Box, **params: str) -> dict[int, str]:
+    """The public map's own answer for the box, asset by asset: id → `opening`."""
+    response = client.get("/api/assets/clusters", params={
+        "bbox": ",".join(repr(v) for v in box), "zoom": "18", **params})  # fmt: skip
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["mode"] == "points"
+    return {f["properties"]["id"]: f["properties"].get("opening") for f in body["features"]}
+
+
 @pytest.mark.parametrize("at", MOMENTS)
-def test_open_at_and_category_filter_tiles_as_they_filter_the_list(
+def test_open_at_keeps_what_is_open_and_what_has_no_hours_as_the_map_does(
     client: TestClient, db: Engine, placed: dict[str, int], at: str
 ) -> None:
     zxy = tile_of(-1.6321, 53.6912, 13)
-    bbox = bbox_of(db, *zxy)
     tile = _tile(client, "assets", zxy, open_at=at)["features"]
-    listed = _listed(client, bbox, None, open_at=at)
-    assert sum(f["properties"]["count"] for f in tile) == len(listed)
+    shown = _map_view(client, bbox_of(db, *zxy), open_at=at)
+    assert sum(f["properties"]["count"] for f in tile) == len(shown)
+    assert sum(f["properties"]["unknown"] for f in tile) == sum(
+        1 for how in shown.values() if how == "unknown"
+    )
     point = tile_of(-1.6321, 53.6912, 15)
-    ids = {f["id"] for f in _tile(client, "assets", point, open_at=at)["features"]}
-    assert ids == {i["id"] for i in _listed(client, bbox_of(db, *point), None, open_at=at)}
-    assert (placed["public"] in ids) == (at == "2026-11-24T19:30")
+    features = _tile(client, "assets", point, open_at=at)["features"]
+    opening = {f["id"]: f["properties"]["opening"] for f in features}
+    assert opening == _map_view(client, bbox_of(db, *point), open_at=at)
+    assert (placed["public"] in opening) == (at == "2026-11-24T19:30")
+    assert opening.get(placed["public"], "open") == "open"
+    assert opening[placed["approximate"]] == "unknown"  # no published hours: ring first
+    plain = _tile(client, "assets", point)["features"]
+    assert all("opening" not in f["properties"] for f in plain)
+
+
+def test_category_and_needs_filter_tiles_as_they_filter_the_list(
+    client: TestClient, db: Engine, placed: dict[str, int]
+) -> None:
+    point = tile_of(-1.6321, 53.6912, 15)
+    box = bbox_of(db, *point)
     advice = _tile(client, "assets", point, category="advice")["features"]
     assert {f["properties"]["category"] for f in advice} == {"advice"}
-    assert {f["id"] for f in advice} == {
-        i["id"] for i in _listed(client, bbox_of(db, *point), None, category="advice")
-    }
+    assert {f["id"] for f in advice} == {i["id"] for i in _listed(client, box, None,
+                                                                  category="advice")}  # fmt: skip
+    free = _tile(client, "assets", point, cost="free")["features"]
+    assert {f["id"] for f in free} == {i["id"] for i in _listed(client, box, None, cost="free")}
+    assert {f["id"] for f in free} < {f["id"] for f in _tile(client, "assets", point)["features"]}
+    response = client.get("/tiles/assets/{}/{}/{}.mvt".format(*point), params={"cost": "dear"})
+    assert response.status_code == 422 and "cost" in response.json()["detail"]
 
 
 def test_an_approximate_location_is_drawn_on_its_grid(
@@ -222,3 +254,77 @@ def test_an_unknown_layer_or_tile_is_refused(client: TestClient, path: str) -> N
     response = client.get(path)
     assert response.status_code in (404, 422)
     assert response.json()["detail"]
+
+
+@pytest.fixture(scope="module")
+def from_database(settings: Settings, client: TestClient) -> Iterator[TestClient]:
+    """The same service with the asset index off: tiles drawn by ST_AsMVT."""
+    with TestClient(create_app(settings.model_copy(update={"asset_index": False}))) as other:
+        yield other
+
+
+def _drawn(features: list[Any]) -> list[tuple[Any, ...]]:
+    """Each feature's id and attributes, and where it is (to a tile unit: the two round the
+    last bit of a centroid differently), in a stable order."""
+    return sorted(
+        (f.get("id"), sorted(f["properties"].items()), *f["geometry"]["coordinates"])
+        for f in features
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_tiles_from_the_snapshot_are_tiles_from_postgis(
+    client: TestClient, from_database: TestClient, keys: dict[str, str],
+    placed: dict[str, int], role: str | None,
+) -> None:  # fmt: skip
+    wait_until_current(client)
+    key = keys[role] if role else None
+    asks: list[dict[str, str]] = [{}, {"category": "advice,food_bank"}, {"languages": "ur"},
+                                  *({"open_at": at} for at in MOMENTS)]  # fmt: skip
+    seen = 0
+    for z in (9, 11, 13, 14, 16):
+        zxy = tile_of(-1.6321, 53.6912, z)
+        for params in asks:
+            ours = _drawn(_tile(client, "assets", zxy, key, **params)["features"])
+            theirs = _drawn(_tile(from_database, "assets", zxy, key, **params)["features"])
+            assert len(ours) == len(theirs), (z, params)
+            for mine, postgis in zip(ours, theirs, strict=True):
+                assert mine[:2] == postgis[:2], (z, params)
+                assert abs(mine[2] - postgis[2]) <= 1 and abs(mine[3] - postgis[3]) <= 1
+            seen += len(ours)
+    assert seen > 0
+    assert client.app.state.asset_index.current() is not None  # type: ignore[attr-defined]
+
+
+def _move(client: TestClient, key: str, asset: int, lat: float, lon: float) -> None:
+    current = client.get(f"/api/assets/{asset}").json()
+    moved = client.patch(f"/api/assets/{asset}", headers=auth(key),
+                         json={"lat": lat, "lon": lon, "version": current["version"]})  # fmt: skip
+    assert moved.status_code == 200, moved.text
+
+
+def test_a_moved_asset_is_drawn_where_it_now_is_without_a_whole_reload(
+    client: TestClient, keys: dict[str, str], placed: dict[str, int]
+) -> None:
+    wait_until_current(client)
+    index = client.app.state.asset_index  # type: ignore[attr-defined]
+    asset, reloads = placed["public"], index.reloads
+    before, after = tile_of(-1.6321, 53.6912, 16), tile_of(-1.6421, 53.6962, 16)
+    assert before != after
+    assert asset in {f["id"] for f in _tile(client, "assets", before)["features"]}
+    assert asset not in {f["id"] for f in _tile(client, "assets", after)["features"]}
+    _move(client, keys["admin"], asset, lat=53.6962, lon=-1.6421)
+    assert asset not in {f["id"] for f in _tile(client, "assets", before)["features"]}
+    assert asset in {f["id"] for f in _tile(client, "assets", after)["features"]}
+    assert index.current() is not None and index.reloads == reloads  # applied, not reloaded
+    _move(client, keys["admin"], asset, lat=53.6912, lon=-1.6321)
+
+
+def test_kept_tiles_stay_within_their_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(asset_index, "KEPT_TILE_BYTES", 3 * (100 + asset_index.TILE_OVERHEAD))
+    kept = asset_index.KeptTiles()
+    for n in range(5):
+        kept.keep(n, bytes(100))
+    assert list(kept) == [2, 3, 4] and kept.held == 3 * (100 + asset_index.TILE_OVERHEAD)
+    kept.clear()
+    assert not kept and kept.held == 0

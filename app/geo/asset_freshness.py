@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import Connect
 from app.geo.asset_index import (
     LOOSE_MAX,
     Snapshot,
@@ -37,6 +38,7 @@ from app.geo.asset_index import (
     count_assets,
     lean_rows,
 )
+from app.geo.tiles import register_version
 
 log = logging.getLogger("assetmap.asset_index")
 
@@ -143,16 +145,17 @@ class AssetIndex:
                 still.append((target, waiter))
         self._waiting = still
 
-    async def caught_up(self) -> None:
+    async def caught_up(self, connect: Connect) -> None:
         """Wait until every change committed before now is applied here (a write's response
-        then reads it back); if that cannot be known soon, reload instead."""
+        then reads it back); if that cannot be known soon, reload instead. `connect`: the
+        request's turn in the pool's queue (the index's own work uses `engine` apart from it)."""
         if not self.listening or self.snapshot is None:
             return  # not answering now anyway: the database does
         token = f"{BARRIER}{id(self)}:{next(self._tokens)}"
         waiter = self._barriers[token] = asyncio.get_running_loop().create_future()
         try:
             async with asyncio.timeout(CAUGHT_UP_S):
-                async with self.engine.connect() as conn:
+                async with connect() as conn:
                     await conn.execute(
                         text("SELECT pg_notify(:channel, :token)"),
                         {"channel": CHANNEL, "token": token},
@@ -177,9 +180,11 @@ class AssetIndex:
                 self.snapshot = None
                 log.info("asset index off", extra={"fields": {"assets": count}})
                 return
+            version = await register_version(conn)  # first: the rows are at least as new
             rows = await lean_rows(conn)
         first = self.snapshot is None
         self.snapshot = await asyncio.to_thread(build, rows, self._applying)
+        self.snapshot.register_version = version
         self.reloads += 1
         # once at start; after that after a lost listener or an import, so quietly
         log.log(logging.INFO if first else logging.DEBUG, "asset index loaded",
@@ -189,8 +194,10 @@ class AssetIndex:
         """These assets' changes, applied to the snapshot; False if it must be reloaded."""
         assert self.snapshot is not None
         async with self.engine.connect() as conn:
+            version = await register_version(conn)
             rows = await changed_rows(conn, ids)
         applied = self.snapshot.apply(ids, rows)
+        self.snapshot.register_version = version
         self.applies += 1
         return applied
 
@@ -284,14 +291,15 @@ class WritesReadBack:
         if scope["type"] != "http" or scope["method"] in self.SAFE or scope["path"] in self.READS:
             await self.app(scope, receive, send)
             return
-        index: AssetIndex | None = getattr(scope["app"].state, "asset_index", None)
+        state = scope["app"].state
+        index: AssetIndex | None = getattr(state, "asset_index", None)
         if index is None:
             await self.app(scope, receive, send)
             return
 
         async def waiting_send(message: Message) -> None:
             if message["type"] == "http.response.start":  # the endpoint has committed
-                await index.caught_up()
+                await index.caught_up(state.pool.connect)  # the handler's turn is given back
             await send(message)
 
         await self.app(scope, receive, waiting_send)

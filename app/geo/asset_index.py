@@ -44,6 +44,7 @@ from app.geo.hours import (
 )
 from app.geo.nearest import located_json
 from app.geo.needs import NEEDS_COLUMNS, NeedsArrays, NeedsFilter
+from app.geo.tiles import PLACED
 from app.principal import Principal
 from app.responses import dumps
 from app.visibility import can_see_each, present
@@ -67,7 +68,10 @@ _LEAN_SQL = f"""
            CASE WHEN a.service_area IS NULL THEN ST_Y(a.place_bng) END AS y,
            CASE WHEN a.service_area IS NOT NULL THEN ST_AsBinary(a.place_bng) END AS area,
            CAST({RULES_JSON} AS text) AS rules, CAST({EXCEPTIONS_JSON} AS text) AS exceptions,
-           a.status, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat, {NEEDS_COLUMNS}{{after}}
+           a.status, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat, {NEEDS_COLUMNS},
+           a.name, a.synthetic,
+           CASE WHEN a.service_area IS NULL THEN ST_X({PLACED}) END AS tile_lon,
+           CASE WHEN a.service_area IS NULL THEN ST_Y({PLACED}) END AS tile_lat{{after}}
     FROM asset a
     WHERE a.status = ANY(CAST(:statuses AS text[])){{which}}
     ORDER BY a.name, a.id  -- the lists' order, in the database's collation
@@ -83,13 +87,15 @@ _LEAN_CHANGED = text(
     )
 )
 DEAD = -1  # the tier of an asset removed from a snapshot in place: no view sees it
+KEPT_TILE_BYTES = 32 * 1024 * 1024  # map tiles kept per worker (a district's tiles are a few MB)
+TILE_OVERHEAD = 200  # bytes a kept tile costs beyond its body (its key, the dict's slot)
 LOOSE_MAX = 500  # assets changed one by one (measured one by one) past which it is rebuilt
 
 
 # _LEAN's columns (rows name their own; these serve an empty register)
 _LEAN_COLUMNS = ("id", "category", "visibility", "org", "x", "y", "area", "rules", "exceptions",
                  "status", "lon", "lat", "languages", "accessibility", "min_age", "max_age",
-                 "cost", "referral")  # fmt: skip
+                 "cost", "referral", "name", "synthetic", "tile_lon", "tile_lat")  # fmt: skip
 _COUNT = text("SELECT count(*) FROM asset WHERE status = ANY(CAST(:statuses AS text[]))")
 
 Near = tuple[int, float, OpeningState]  # an asset's id, distance (m) and opening state
@@ -147,7 +153,7 @@ class _Assets:
 
     def visible(self, principal: Principal) -> np.ndarray:
         """Which of these the principal may see (app.visibility), worked out once per view."""
-        key = _view(principal)
+        key = view_of(principal)
         if key not in self._visible:
             self._visible[key] = can_see_each(principal, self.tiers, self.orgs, TIERS)
         return self._visible[key]
@@ -157,13 +163,13 @@ class _Assets:
         `needs`, only those that meet them too (worked out each time)."""
         if needs:
             return (self.visible(principal) & self.needs.match(needs)).tobytes()
-        key = _view(principal)
+        key = view_of(principal)
         if key not in self._visible_bytes:
             self._visible_bytes[key] = self.visible(principal).tobytes()
         return self._visible_bytes[key]
 
 
-def _view(principal: Principal) -> tuple[tuple[str, ...], int]:
+def view_of(principal: Principal) -> tuple[tuple[str, ...], int]:
     return principal.tiers, principal.organisation_id or NO_ORGANISATION
 
 
@@ -176,8 +182,13 @@ class _Listing:
     statuses: np.ndarray  # index into DEFAULT_STATUSES
     lon: np.ndarray  # the point (a group's: inside its area), WGS84
     lat: np.ndarray
+    tile_lon: np.ndarray  # where a map draws it (app.geo.tiles.PLACED); NaN: a group's area
+    tile_lat: np.ndarray
+    names: np.ndarray  # object: str
+    synthetic: np.ndarray
 
-    COLUMNS = ("categories", "statuses", "lon", "lat")
+    COLUMNS = ("categories", "statuses", "lon", "lat", "tile_lon", "tile_lat", "names",
+               "synthetic")  # fmt: skip
 
     def remove(self, asset: int) -> _Listing:
         """Without this asset (itself, when it is not here)."""
@@ -242,6 +253,23 @@ class _Listing:
         return self.assets.ids[found[offset : offset + limit]].tolist(), len(found)
 
 
+class KeptTiles(dict[Any, bytes]):
+    """Encoded map tiles (app.geo.snapshot_tiles), forgotten with every change applied; at most
+    KEPT_TILE_BYTES, the oldest going first."""
+
+    held = 0
+
+    def keep(self, key: Any, body: bytes) -> None:
+        self.held += len(body) + TILE_OVERHEAD
+        self[key] = body
+        while self.held > KEPT_TILE_BYTES:
+            self.held -= len(self.pop(next(iter(self)))) + TILE_OVERHEAD
+
+    def clear(self) -> None:
+        super().clear()
+        self.held = 0
+
+
 @dataclass
 class Snapshot:
     """Every point asset in one k-d tree over (easting, northing, category × SEPARATION): one
@@ -261,6 +289,8 @@ class Snapshot:
     assets: int
     hour_numbers: dict[tuple[str | None, str | None], int] = field(default_factory=dict)
     applied: int = 0  # assets changed one at a time since it was built
+    register_version: int = 0  # the register's (app.geo.tiles.register_version) when read
+    tiles: KeptTiles = field(default_factory=lambda: KeptTiles())
     rows: dict[int, RowMapping] = field(default_factory=dict)
     # items presented for `presented_for` (day, days until stale), kept as JSON: the caller's
     # by whether the view has private details, and the OGC pages' public features
@@ -341,6 +371,7 @@ class Snapshot:
         are) until the next rebuild. Synchronous: a read never sees half of a change. False
         when the list cannot place one (its neighbour's change not heard of yet): reload."""
         present_now = {row.id for row in rows}
+        self.tiles.clear()
         for asset in ids:
             self.points.kill(asset)
             for groups, _ in self.areas.values():
@@ -359,6 +390,9 @@ class Snapshot:
                 "statuses": DEFAULT_STATUSES.index(row.status),
                 "lon": np.nan if row.lon is None else row.lon,
                 "lat": np.nan if row.lat is None else row.lat,
+                "tile_lon": np.nan if row.tile_lon is None else row.tile_lon,
+                "tile_lat": np.nan if row.tile_lat is None else row.tile_lat,
+                "names": row.name, "synthetic": row.synthetic,
             }  # fmt: skip
             needs = self.points.needs.encode(row)
             if needs is None:
@@ -555,6 +589,12 @@ def _numbered(values: Sequence[Any], numbers: dict[Any, int]) -> np.ndarray:
     )
 
 
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
 def _floats(values: Sequence[float | None]) -> np.ndarray:
     return np.fromiter((np.nan if v is None else v for v in values), np.float64, len(values))
 
@@ -609,6 +649,10 @@ def build(rows: Sequence[Any], changes: int) -> Snapshot:
             statuses=_numbered(column["status"], {s: i for i, s in enumerate(DEFAULT_STATUSES)}),
             lon=_floats(column["lon"]),
             lat=_floats(column["lat"]),
+            tile_lon=_floats(column["tile_lon"]),
+            tile_lat=_floats(column["tile_lat"]),
+            names=_objects(column["name"]),
+            synthetic=np.array(column["synthetic"], dtype=bool),
         ),
         hours=hours,
         on_the_minute=all(map(in_whole_minutes, hours)),

@@ -6,10 +6,9 @@ Answers come from the in-memory boundary index when it is loaded, and from PostG
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.geo.areas import UnknownVintage
 from app.geo.boundary_index import Areas, BoundaryIndex, Snapshot, within_district_only
@@ -17,6 +16,9 @@ from app.geo.lookup import lookup_point_sql
 from app.geo.partial_postcodes import PartialPostcode, find_partial
 from app.geo.postcodes import PostcodePlace, find_postcode, normalise_postcode, unknown_postcode
 from app.geo.projection import from_bng, to_bng
+
+if TYPE_CHECKING:
+    from app.db import Connect
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,9 @@ class Place:
 
 
 class Geography:
-    def __init__(self, engine: AsyncEngine, index: BoundaryIndex) -> None:
-        self.engine, self.index = engine, index
+    def __init__(self, connect: Connect, index: BoundaryIndex) -> None:
+        """`connect`: a connection in the pool's queue, for when the index is not loaded."""
+        self.connect, self.index = connect, index
 
     async def postcode(self, postcode: str) -> Place:
         snapshot = self.index.snapshot
@@ -88,7 +91,7 @@ class Geography:
             if found is None:
                 raise unknown_postcode(postcode)
             return Place.of_postcode(found)
-        async with self.engine.connect() as conn:
+        async with self.connect() as conn:
             return Place.of_postcode(await find_postcode(conn, postcode))
 
     async def place_of_postcode(self, raw: str) -> Place:
@@ -96,7 +99,7 @@ class Geography:
         postcode = normalise_postcode(raw)
         if postcode is not None:
             return await self.postcode(postcode)
-        async with self.engine.connect() as conn:
+        async with self.connect() as conn:
             return Place.of_partial(await find_partial(conn, raw))
 
     async def postcode_book(self) -> dict[str, PostcodePlace]:
@@ -127,7 +130,7 @@ class Geography:
                 if known is not None:
                     return dict(known)
             return snapshot.lookup(place.lat, place.lon, vintage)
-        async with self.engine.connect() as conn:
+        async with self.connect() as conn:
             found = await lookup_point_sql(conn, place.lat, place.lon, vintage)
         names = ("district", "ward", "hub", "neighbourhood", "lsoa")
         return within_district_only({name: found.get(name) for name in names})

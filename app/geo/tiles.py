@@ -1,8 +1,13 @@
 """Mapbox Vector Tiles (ST_AsMVT) of the assets and the area layers, in Web Mercator z/x/y.
 
-Asset tiles hold what the principal may see (app.visibility.scope), as the list does: at zooms
-below POINTS_FROM_ZOOM, cluster counts on a grid of CLUSTER_CELLS × CLUSTER_CELLS cells per
-tile; from it, each asset. Groups shown by their service areas are not points and are left
+Asset tiles hold what the principal may see (app.visibility.scope), as the list does, with
+the list's category and needs filters: at zooms below POINTS_FROM_ZOOM, cluster counts on a
+grid of CLUSTER_CELLS × CLUSTER_CELLS cells per tile (`count`, the commonest `category`, and
+`id` and `name` when a cell holds one asset); from it, each asset (`id`, also the feature id,
+`name`, `category`, `status`, `synthetic`, `count` 1). With an opening time, as the map's
+clusters (app.geo.clusters): what is closed then goes, what has no published hours stays
+("ring first"), counted per cell (`unknown`) and said per asset (`opening`: open or unknown).
+Groups shown by their service areas are not points and are left
 out (the area layers, and the list, show them); an asset whose location is approximate is
 placed on its ~100 m grid, never at its door. Area tiles carry each area's code, name and
 population and its IMD 2019 deprivation: an LSOA's decile (and IoD 2025's), a larger area's
@@ -10,7 +15,7 @@ population-weighted median decile and the share of its people in deciles 1–2."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,22 +23,22 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.geo.areas import LayerRef
-from app.geo.assets import AssetFilter, open_ids
+from app.geo.assets import HOURS_PUBLISHED, AssetFilter, open_ids
 from app.principal import Principal
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 EXTENT = 4096  # tile coordinates per side
 BUFFER = 64  # drawn past the edge, so symbols on a tile edge are not cut
 POINTS_FROM_ZOOM = 14
-CLUSTER_CELLS = 8  # per tile side below POINTS_FROM_ZOOM: a cell is 32 px of a 256 px tile
+CLUSTER_CELLS = 4  # per tile side below POINTS_FROM_ZOOM: a cell is 64 px of a 256 px tile
 MAX_ZOOM = 22
 WORLD_M = 2 * 20_037_508.342789244  # Web Mercator's width
 
 _BOUNDS = "ST_TileEnvelope(:z, :x, :y)"
 # where an asset is drawn: an approximate location on its ~100 m grid (app.visibility rounds
 # it to three decimals for whoever may not see the exact point)
-_PLACED = "CASE WHEN a.location_approximate THEN ST_SnapToGrid(a.geom, 0.001) ELSE a.geom END"
-_DRAWN = f"ST_Transform({_PLACED}, 3857)"
+PLACED = "CASE WHEN a.location_approximate THEN ST_SnapToGrid(a.geom, 0.001) ELSE a.geom END"
+_DRAWN = f"ST_Transform({PLACED}, 3857)"
 
 
 def _in_tile(where: str) -> str:
@@ -41,7 +46,7 @@ def _in_tile(where: str) -> str:
     return (
         f"{where} AND a.service_area IS NULL "
         f"AND a.geom && ST_Expand(ST_Transform({_BOUNDS}, 4326), 0.001) "
-        f"AND {_PLACED} && ST_Transform({_BOUNDS}, 4326)"
+        f"AND {PLACED} && ST_Transform({_BOUNDS}, 4326)"
     )
 
 
@@ -62,30 +67,36 @@ async def geography_generation(conn: AsyncConnection) -> int:
     return int(await conn.scalar(text("SELECT generation FROM geography_state")) or 0)
 
 
-async def asset_tile(
-    conn: AsyncConnection,
-    principal: Principal,
-    z: int,
-    x: int,
-    y: int,
-    categories: Sequence[str] | None,
-    open_at: datetime | None,
-) -> bytes:
-    """The `assets` layer of tile z/x/y: clusters (`count`, the commonest `category`, and `id`
-    when a cluster is one asset) below POINTS_FROM_ZOOM, else each asset (`id`, `name`,
-    `category`, `status`, `synthetic`, `count` 1), the feature id being the asset's."""
-    where, params = AssetFilter(categories=categories).where(principal)
-    params.update(tile_params(z, x, y))
-    if open_at is not None:
+@dataclass(frozen=True)
+class AssetTile:
+    """The `assets` layer of tile z/x/y, with these filters, at this moment (None: whenever)."""
+
+    z: int
+    x: int
+    y: int
+    filters: AssetFilter
+    open_at: datetime | None = None
+
+
+async def asset_tile(conn: AsyncConnection, principal: Principal, tile: AssetTile) -> bytes:
+    """The tile by ST_AsMVT (app.geo.snapshot_tiles draws the same from memory)."""
+    z, open_at = tile.z, tile.open_at
+    where, params = tile.filters.where(principal)
+    params.update(tile_params(z, tile.x, tile.y))
+    with_opening = open_at is not None
+    if open_at is not None:  # what is closed then goes; what has no published hours stays
         params["open_ids"] = await open_ids(conn, _in_tile(where), params, open_at)
-        where = f"{where} AND a.id = ANY(CAST(:open_ids AS bigint[]))"
+        where = f"{where} AND (a.id = ANY(CAST(:open_ids AS bigint[])) OR NOT {HOURS_PUBLISHED})"
     shown = f"""
-        SELECT a.id, a.name, a.category, a.status, a.synthetic, {_DRAWN} AS g
+        SELECT a.id, a.name, a.category, a.status, a.synthetic, {_DRAWN} AS g,
+               {"NOT " + HOURS_PUBLISHED if with_opening else "NULL::boolean"} AS unknown
         FROM asset a WHERE {_in_tile(where)}"""
     if z >= POINTS_FROM_ZOOM:
         sql = f"""
             SELECT ST_AsMVT(t, 'assets', {EXTENT}, 'geom', 'id') FROM (
                 SELECT s.id, s.name, s.category, s.status, s.synthetic, 1 AS count,
+                       CASE WHEN s.unknown THEN 'unknown' WHEN NOT s.unknown THEN 'open' END
+                           AS opening,
                        ST_AsMVTGeom(s.g, {_BOUNDS}, {EXTENT}, {BUFFER}, true) AS geom
                 FROM ({shown}) s) t"""
     else:
@@ -93,8 +104,12 @@ async def asset_tile(
         sql = f"""
             SELECT ST_AsMVT(t, 'assets', {EXTENT}, 'geom') FROM (
                 SELECT count(*)::int AS count,
-                       mode() WITHIN GROUP (ORDER BY s.category) AS category,
+                       mode() WITHIN GROUP (ORDER BY s.category COLLATE "C") AS category,
                        CASE WHEN count(*) = 1 THEN min(s.id) END AS id,
+                       CASE WHEN count(*) = 1 THEN min(s.name) END AS name,
+                       {
+            "(count(*) FILTER (WHERE s.unknown))::int" if with_opening else "NULL::int"
+        } AS unknown,
                        ST_AsMVTGeom(ST_Centroid(ST_Collect(s.g)), {_BOUNDS}, {EXTENT},
                                     {BUFFER}, true) AS geom
                 FROM ({shown}) s

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.geo.areas import map_features, resolve_layer
 from app.geo.geography import Geography
@@ -16,8 +16,8 @@ Drawn = TypeVar("Drawn")
 
 
 class MapData:
-    def __init__(self, engine: AsyncEngine, geography: Geography) -> None:
-        self.engine, self.geography = engine, geography
+    def __init__(self, geography: Geography) -> None:
+        self.geography = geography
         self._cache: dict[tuple[str, float, int], dict[str, Any]] = {}
         self._drawn: dict[tuple[str, int], Any] = {}
 
@@ -37,21 +37,25 @@ class MapData:
         result: Drawn = self._drawn[(key, generation)]
         return result
 
-    async def layer(self, name: str, tolerance_m: float, digits: int = 5) -> dict[str, Any]:
+    async def layer(
+        self, conn: AsyncConnection, name: str, tolerance_m: float, digits: int = 5
+    ) -> dict[str, Any]:
+        """Drawn on the page's own connection: a request never waits for a second one."""
         generation = self._generation()
         key = (name, tolerance_m, generation)
         if key not in self._cache:
-            async with self.engine.connect() as conn:
-                ref = await resolve_layer(conn, name, None)
-                collection = await map_features(conn, ref, tolerance_m, digits)
+            ref = await resolve_layer(conn, name, None)
+            collection = await map_features(conn, ref, tolerance_m, digits)
             if generation >= 0:
                 self._cache = {k: v for k, v in self._cache.items() if k[2] == generation}
                 self._cache[key] = collection
             return collection
         return self._cache[key]
 
-    async def outlines(self, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-        return {name: await self.layer(name, OUTLINE_TOLERANCE_M) for name in names}
+    async def outlines(
+        self, conn: AsyncConnection, names: tuple[str, ...]
+    ) -> dict[str, dict[str, Any]]:
+        return {name: await self.layer(conn, name, OUTLINE_TOLERANCE_M) for name in names}
 
-    async def lsoas(self) -> dict[str, Any]:
-        return await self.layer("lsoa", LSOA_TOLERANCE_M, digits=4)
+    async def lsoas(self, conn: AsyncConnection) -> dict[str, Any]:
+        return await self.layer(conn, "lsoa", LSOA_TOLERANCE_M, digits=4)

@@ -150,7 +150,7 @@ async def outlines_on(
     shown: tuple[str, ...],
     clickable: bool = False,
 ) -> tuple[maps.Layers, list[dict[str, Any]]]:
-    collections = await services.map_data.outlines(names)
+    collections = await services.map_data.outlines(services.conn, names)
     layers = maps.add_outlines(m, collections, shown=shown, clickable=clickable)
     overlays = [
         {"var": var, "title": maps.LAYER_TITLES[name]} for name, var in layers.groups.items()
@@ -475,7 +475,7 @@ async def planner(services: PageServices, request: Request) -> dict[str, Any]:
             "csv": f"/api/coverage?category={category}&layer={layer}&max_km={max_km}&format=csv",
         }  # fmt: skip
     m = maps.base_map(services.settings, zoom=11)
-    lsoas = await services.map_data.lsoas()
+    lsoas = await services.map_data.lsoas(services.conn)
     deprivation = maps.add_choropleth(
         m, lsoas, "Deprivation (LSOAs)", lambda p: p.get("imd_decile"), IMD_COLOURS
     )

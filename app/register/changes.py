@@ -3,7 +3,10 @@ for a stale version is audited too, in its own transaction, so the history shows
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import AppError, Conflict, PreconditionFailed, PreconditionRequired
 from app.register.audit import record
@@ -17,7 +20,14 @@ from app.register.write import (
     update_asset,
 )
 
-Sessions = async_sessionmaker[AsyncSession]
+
+class Sessions(Protocol):
+    """Where sessions come from: the API's queued ones (app.db.QueuedSessions), or the CLI's
+    own `async_sessionmaker`."""
+
+    def __call__(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
 
 async def _record_refusal(

@@ -11,13 +11,14 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import AppError, InvalidInput
 from app.models import Asset, AssetSource, Category
 from app.needs import split_list, step_free_from_osm, unique
 from app.register import sources
 from app.register.audit import record
+from app.register.changes import Sessions
 from app.register.inputs import DAYS, AssetCreate, has_third_dimension
 from app.register.location import Gazetteer, LocationError, resolve
 from app.register.merge import (
@@ -221,7 +222,7 @@ def _place_field(data: AssetCreate) -> str:
 
 
 async def import_rows(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
     rows: Sequence[Row],
     source: str,
     actor: Actor,

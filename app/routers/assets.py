@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import PrincipalDep, require
-from app.db import Connection
+from app.db import Connection, queued_connection
 from app.dependencies import (
     AssetFiltersDep,
     FormatParam,
@@ -182,7 +182,7 @@ async def add_asset(request: Request, body: AssetCreate, principal: Writer) -> J
         gazetteer = Gazetteer(await session.connection())
         asset = await create_asset(session, body, Actor.of(principal), gazetteer)
         asset_id = asset.id
-    async with request.app.state.engine.connect() as conn:
+    async with queued_connection(request) as conn:
         item = await _written(request, conn, principal, asset_id)
     return _with_etag(item, 201, Location=f"/api/assets/{asset_id}")
 
@@ -217,7 +217,7 @@ async def change_asset(
     await changes.edit_asset(
         request.app.state.sessions, asset_id, body, Actor.of(principal), parse_if_match(if_match)
     )
-    async with request.app.state.engine.connect() as conn:
+    async with queued_connection(request) as conn:
         return _with_etag(await _written(request, conn, principal, asset_id))
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth import PrincipalDep
-from app.db import Connection
+from app.db import Connection, session_on
 from app.geo.assets import get_asset
 from app.geo.hours import london_today
 from app.i18n import N_, gettext
@@ -115,7 +115,7 @@ async def verify_page(
                     page="verify",
                     done=gettext(OPEN_FROM_EMAIL))  # fmt: skip
     try:
-        async with request.app.state.sessions() as session:
+        async with session_on(conn) as session:  # the request's connection: never a second
             found = await confirmation.open_request(session, settings, token)
             asset_id = found.asset_id
     except confirmation.LinkRefused as exc:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+from app.db import queued_connection
 from app.geo.reads import index_health
 from app.responses import JSON
 
@@ -46,7 +47,7 @@ class Live(BaseModel):
 
 
 async def _postgis_version(request: Request) -> str:
-    async with request.app.state.engine.connect() as conn:
+    async with queued_connection(request) as conn:
         version = await conn.scalar(text("SELECT postgis_lib_version()"))
     return str(version)
 

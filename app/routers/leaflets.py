@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app import i18n, leaflets
+from app.db import queued_connection
 from app.errors import InvalidInput
 from app.geo.hours import LONDON
 from app.pages.templating import templates
@@ -51,7 +52,7 @@ async def leaflet(
     query = {"lang": here.code, **({"category": category} if category else {})}
     live_url = f"{str(request.base_url).rstrip('/')}/?{urlencode(query)}"
     today = datetime.now(LONDON).date()
-    async with state.engine.connect() as conn:
+    async with queued_connection(request) as conn:
         made = await leaflets.gather(
             conn, layer, code, categories, category, live_url, today,
             state.settings.stale_after_days,

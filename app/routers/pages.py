@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from app.auth import PrincipalDep
+from app.db import queued_connection, request_pool, session_on
 from app.errors import AppError, Forbidden
 from app.i18n import N_, gettext
 from app.pages import form_errors, views
@@ -31,7 +32,7 @@ SUBMIT_FIELDS = ("name", "category", "description", "address", "postcode", "area
 
 async def services(request: Request, principal: PrincipalDep) -> Any:
     state = request.app.state
-    async with state.engine.connect() as conn:
+    async with queued_connection(request) as conn:
         yield views.PageServices(
             conn=conn,
             geography=state.geography,
@@ -44,7 +45,9 @@ async def services(request: Request, principal: PrincipalDep) -> Any:
         )
 
 
-Services = Annotated[views.PageServices, Depends(services)]
+Services = Annotated[
+    views.PageServices, Depends(services, scope="function")
+]  # as app.db.Connection
 
 
 def same_origin(request: Request) -> None:
@@ -80,7 +83,7 @@ async def sign_in(request: Request) -> Response:
     same_origin(request)
     form = await request.form()
     target = _next(form.get("next"))
-    async with request.app.state.engine.begin() as conn:
+    async with request_pool(request).begin() as conn:
         opened = await open_session(
             conn, str(form.get("key", "")), request.app.state.settings.session_hours
         )
@@ -103,7 +106,7 @@ async def sign_out(request: Request) -> Response:
     form = await request.form()
     token = request.cookies.get(COOKIE)
     if token:
-        async with request.app.state.engine.begin() as conn:
+        async with request_pool(request).begin() as conn:
             await close_session(conn, token)
     response = RedirectResponse(_next(form.get("next")), status_code=303)
     response.delete_cookie(COOKIE, path="/")
@@ -148,7 +151,7 @@ async def submit(request: Request, pages: Services) -> HTMLResponse:
         )
         settings = request.app.state.settings
         client = client_hash(request.client.host if request.client else "-", settings.client_salt)
-        async with request.app.state.sessions.begin() as session:
+        async with session_on(pages.conn) as session:
             made = await submissions.submit(session, body, client, settings.submissions_per_hour)
             accepted = {"id": made.id, "next_steps": NEXT_STEPS}
     except ValidationError as exc:  # what check() does not foresee, still in one summary
@@ -186,7 +189,7 @@ async def moderation(request: Request, pages: Services) -> HTMLResponse:
     pending: list[dict[str, Any]] = []
     waiting_claims: list[dict[str, Any]] = []
     if _moderator(pages.principal):
-        async with request.app.state.sessions() as session:
+        async with session_on(pages.conn) as session:
             found = await submissions.queue(session, pages.principal, "pending")
             pending = [submissions.as_item(s) for s in found]
             if pages.principal.is_admin:

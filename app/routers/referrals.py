@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from app.auth import PrincipalDep, require
+from app.db import queued_connection
 from app.errors import ErrorBody, InvalidInput, Unauthorized
 from app.geo.hours import london_today
 from app.principal import Principal
@@ -113,7 +114,7 @@ async def report(
     since = since or until - timedelta(days=365)
     if since > until:
         raise InvalidInput("since is after until: swap them.")
-    async with request.app.state.engine.connect() as conn:
+    async with queued_connection(request) as conn:
         return JSON(await referral_report(conn, since, until))
 
 

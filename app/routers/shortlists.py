@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from app import i18n, shortlists
 from app.auth import PrincipalDep
+from app.db import request_pool
 from app.errors import AppError, Forbidden, InvalidInput
 from app.geo.hours import LONDON
 from app.i18n.hours import hours_in_words
@@ -62,7 +63,7 @@ async def send(request: Request, principal: PrincipalDep) -> HTMLResponse:
         if not channels_on(settings)[channel]:
             raise InvalidInput(shortlists.off_message(channel), code="sending_off")
         today = datetime.now(LONDON).date()
-        async with request.app.state.engine.begin() as conn:
+        async with request_pool(request).begin() as conn:
             items = await shortlists.public_items(conn, picked, today, settings.stale_after_days)
             if not items:
                 raise InvalidInput(i18n.N_("None of the ticked entries is public."))
@@ -94,7 +95,7 @@ async def shortlist(
     settings = request.app.state.settings
     context: dict[str, Any] = {"title": i18n.gettext("Support in Kirklees, from the hub"),
                                "page": "shortlist", "items": []}  # fmt: skip
-    async with request.app.state.engine.begin() as conn:
+    async with request_pool(request).begin() as conn:
         state, row = await shortlists.find(conn, shortlist_id)
         if state == "found":
             today = datetime.now(LONDON).date()

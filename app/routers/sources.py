@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
 from app.auth import require
-from app.db import Connection
+from app.db import Connection, queued_connection
 from app.errors import ErrorBody
 from app.geo.assets import get_asset
 from app.geo.hours import london_today
@@ -67,7 +67,7 @@ async def split_source(
     async with request.app.state.sessions.begin() as session:
         created = await split(session, asset_id, body.source, body.ref, Actor.of(principal))
         new_id = created.id
-    async with request.app.state.engine.connect() as conn:
+    async with queued_connection(request) as conn:
         row = await get_asset(conn, principal, new_id)
     assert row is not None
     days = request.app.state.settings.stale_after_days

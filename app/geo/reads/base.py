@@ -15,6 +15,7 @@ from app.geo.assets import AssetFilter
 from app.geo.hours import OpeningState
 from app.geo.nearest import Found, located
 from app.geo.needs import NeedsFilter
+from app.geo.tiles import AssetTile
 from app.principal import Principal
 from app.visibility import present
 
@@ -56,6 +57,12 @@ class Reads(Protocol):
     ) -> list[Presented]:
         """Each item as app.visibility.present shows it, located (distance and opening state)
         and, for the caller, with how it is listed."""
+
+    async def asset_tile(self, principal: Principal, tile: AssetTile) -> bytes:
+        """The `assets` layer of a map tile (app.geo.tiles.asset_tile)."""
+
+    async def register_version(self) -> int:
+        """The register's version these reads answer at (app.geo.tiles.register_version)."""
 
     async def public_features(
         self, filters: AssetFilter, limit: int, offset: int, today: date, stale_after_days: int

@@ -11,7 +11,7 @@ from sqlalchemy import RowMapping
 
 from app.db import Connect
 from app.formats import public_asset_feature
-from app.geo import caller
+from app.geo import caller, tiles
 from app.geo.assets import AssetFilter, list_assets, list_open_assets
 from app.geo.nearest import Found, nearest, nearest_per_need
 from app.geo.needs import NeedsFilter
@@ -75,6 +75,14 @@ class PostgisReads:
         self, principal: Principal, listed: Iterable[Listed], today: date, stale_after_days: int
     ) -> list[Presented]:
         return list(present_items(principal, listed, today, stale_after_days))
+
+    async def asset_tile(self, principal: Principal, tile: tiles.AssetTile) -> bytes:
+        async with self.connect() as conn:
+            return await tiles.asset_tile(conn, principal, tile)
+
+    async def register_version(self) -> int:
+        async with self.connect() as conn:
+            return await tiles.register_version(conn)
 
     async def public_features(
         self, filters: AssetFilter, limit: int, offset: int, today: date, stale_after_days: int

@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from app.db import Connect
-from app.geo import caller
+from app.geo import caller, snapshot_tiles
 from app.geo.asset_index import Snapshot
 from app.geo.assets import AssetFilter
 from app.geo.nearest import MAX_SCANNED, Found
 from app.geo.needs import NeedsFilter
 from app.geo.reads.base import Listed, Presented
 from app.geo.reads.postgis import PostgisReads
+from app.geo.tiles import AssetTile
 from app.principal import ANONYMOUS, Principal
 
 
@@ -91,6 +92,15 @@ class SnapshotReads:
         self, principal: Principal, listed: Iterable[Listed], today: date, stale_after_days: int
     ) -> list[Presented]:
         return list(self.snapshot.shown_json(listed, principal, today, stale_after_days))
+
+    async def asset_tile(self, principal: Principal, tile: AssetTile) -> bytes:
+        body = snapshot_tiles.asset_tile(self.snapshot, principal, tile)
+        if body is None:  # needs it cannot apply exactly
+            return await self.database.asset_tile(principal, tile)
+        return body
+
+    async def register_version(self) -> int:
+        return self.snapshot.register_version
 
     async def public_features(
         self, filters: AssetFilter, limit: int, offset: int, today: date, stale_after_days: int
