@@ -1,6 +1,6 @@
 """The weight of the public map page `/`: its HTML and every resource the HTML itself loads
 (scripts, stylesheets, icons, images), as sent to a browser that accepts gzip and as decoded.
-What the page's script then asks the API for is measured by the clusters benchmark."""
+What the page's script then asks for (asset tiles) is measured by the tiles benchmark."""
 
 from __future__ import annotations
 

@@ -240,3 +240,153 @@ def test_coverage_numbers_never_break_mid_number_on_a_phone(
     )
     assert lines and all(count == 1 for _, count in lines), [x for x in lines if x[1] != 1]
     page.context.close()
+
+
+# The public map and the planner draw their markers from the asset tiles (issue 19).
+HUDDERSFIELD = (53.6458, -1.7850)
+# a marker wholly inside the map and the window, that nothing covers
+CLEAR_MARKER = """() => {
+    const map = document.querySelector('.leaflet-container').getBoundingClientRect();
+    return [...document.querySelectorAll('.leaflet-marker-icon.asset-icon')].findIndex((icon) => {
+        const r = icon.getBoundingClientRect();
+        const inside = r.left >= Math.max(map.left, 0) && r.top >= Math.max(map.top, 0)
+            && r.right <= Math.min(map.right, innerWidth)
+            && r.bottom <= Math.min(map.bottom, innerHeight);
+        const at = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return inside && at && icon.contains(at); }); }"""
+
+
+def show_view(page: Page, lat: float, lon: float, zoom: int) -> None:
+    """Move the map there and wait until that view's markers are drawn (a view still on its
+    way when the map moves is dropped, so the next one shown is this one)."""
+    before = loads(page)
+    page.evaluate(
+        f"([lat, lon, zoom]) => {MAP}.setView([lat, lon], zoom, {{animate: false}})",
+        [lat, lon, zoom],
+    )
+    page.wait_for_function(
+        f"""([before, zoom]) => {MAP}.getZoom() === zoom && Number(
+            document.querySelector('.leaflet-container').dataset.loads) > before""",
+        arg=[before, zoom],
+    )
+
+
+def reload_view(page: Page) -> None:
+    """Pan a little, as a popup's own pan does, and wait for that view to be drawn."""
+    before = loads(page)
+    page.evaluate(f"{MAP}.panBy([40, 30], {{animate: false}})")
+    page.wait_for_function(
+        "(before) => Number(document.querySelector('.leaflet-container').dataset.loads) > before",
+        arg=before,
+    )
+
+
+def tile_requests(watched: Any) -> list[str]:
+    return [url for url in watched.asked if "/tiles/assets/" in url]
+
+
+def open_clear_marker(page: Page, way: str) -> str:
+    """Open the popup of a marker nothing covers, by mouse or keyboard; its name."""
+    page.locator(".leaflet-container").scroll_into_view_if_needed()
+    clear = page.evaluate(CLEAR_MARKER)
+    assert clear >= 0, "no marker in view that nothing covers"
+    marker = page.locator(".leaflet-marker-icon.asset-icon").nth(clear)
+    name = marker.get_attribute("title")
+    assert name
+    if way == "mouse":
+        marker.click()
+    else:
+        marker.focus()
+        page.keyboard.press("Enter")
+    heading = page.locator(".leaflet-popup-content .popup h3")
+    heading.wait_for()
+    assert heading.inner_text() == name
+    return name
+
+
+@pytest.mark.parametrize("path", ["/", "/planner"])
+def test_the_map_draws_from_asset_tiles_and_asks_nothing_of_another_host(
+    browser: Browser,  # noqa: F811
+    base: str,  # noqa: F811
+    path: str,
+) -> None:
+    watched = open_page(browser, base, path, "desktop")
+    page = watched.page
+    failed = failed_requests(page)
+    page.wait_for_function("() => document.querySelector('.leaflet-container').dataset.loads > 0")
+    district = tile_requests(watched)
+    assert district and all(url.split("?")[0].endswith(".mvt") for url in district)
+    # a view asks at most 36 tiles, not hundreds (a resize while it loads may ask a second view)
+    by_zoom: dict[str, set[str]] = {}
+    for url in district:
+        by_zoom.setdefault(url.split("/tiles/assets/")[1].split("/")[0], set()).add(url)
+    assert all(len(tiles) <= 36 for tiles in by_zoom.values()), by_zoom.keys()
+    assert page.locator(".leaflet-marker-pane .leaflet-marker-icon").count() > 0
+    show_view(page, *HUDDERSFIELD, 15)  # from zoom 14 each asset, no clusters
+    assert any("/tiles/assets/15/" in url for url in watched.asked)
+    assert page.locator(".leaflet-marker-icon.asset-icon").count() > 0
+    assert page.locator(".leaflet-marker-icon.cluster-icon").count() == 0
+    for way in ("mouse", "keyboard"):
+        name = open_clear_marker(page, way)
+        reload_view(page)
+        show_view(page, *HUDDERSFIELD, 16)  # another zoom, other tiles: the popup stays
+        heading = page.locator(".leaflet-popup-content .popup h3")
+        assert heading.is_visible() and heading.inner_text() == name
+        page.evaluate(f"{MAP}.closePopup()")  # its close button may be out of view by now
+        page.locator(".leaflet-popup").wait_for(state="detached")
+        show_view(page, *HUDDERSFIELD, 15)
+    assert not [url for url in watched.asked if "/api/assets/clusters" in url]
+    assert watched.foreign == [] and all(url.startswith(base) for url in watched.asked)
+    assert failed == [] and watched.problems == [], (failed, watched.problems)
+    page.context.close()
+
+
+def test_the_map_s_filters_reach_its_tiles(
+    browser: Browser,  # noqa: F811
+    base: str,  # noqa: F811
+) -> None:
+    watched = open_page(browser, base, "/?category=library&open_now=true&cost=free", "desktop")
+    page = watched.page
+    page.wait_for_function("() => document.querySelector('.leaflet-container').dataset.loads > 0")
+    show_view(page, *HUDDERSFIELD, 14)
+    asked = tile_requests(watched)
+    assert asked and any("/tiles/assets/14/" in url for url in asked)
+    for url in asked:
+        assert "category=library" in url and "open_now=true" in url and "cost=free" in url, url
+    kinds = page.locator(".leaflet-marker-icon.asset-icon .mark").evaluate_all(
+        "(marks) => marks.map((mark) => mark.className)"
+    )
+    assert all("cat-library" in kind for kind in kinds), kinds
+    assert page.locator("#map-notice").inner_text().startswith("Open now: ")
+    assert watched.foreign == [] and watched.problems == [], watched.problems
+    page.context.close()
+
+
+def test_a_signed_in_planner_sees_professional_entries_on_the_map(
+    browser: Browser,  # noqa: F811
+    base: str,  # noqa: F811
+    keys: dict[str, str],
+    client: TestClient,
+) -> None:
+    name = "Example Planners Only Room (synthetic)"
+    made = client.post(
+        "/api/assets",
+        json={"name": name, "category": "advice", "postcode": "HD1 2TA",
+              "visibility": "professional", "synthetic": True},
+        headers={"X-API-Key": keys["admin"]},
+    ).json()  # fmt: skip
+    mark = f".leaflet-marker-icon.asset-icon[title={name!r}]"
+    for signed_in in (False, True):
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        if signed_in:
+            context.request.post(base + "/signin", form={"key": keys["planner"], "next": "/"},
+                                 headers={"Origin": base})  # fmt: skip
+        page = context.new_page()
+        page.goto(base + "/planner", wait_until="networkidle")
+        page.wait_for_function(
+            "() => document.querySelector('.leaflet-container').dataset.loads > 0"
+        )
+        show_view(page, made["lat"], made["lon"], 17)
+        assert page.locator(".leaflet-marker-icon.asset-icon").count() > 0
+        assert page.locator(mark).count() == (1 if signed_in else 0)
+        context.close()

@@ -66,6 +66,7 @@ class Watched:
 
     def __init__(self, page: Page, base: str) -> None:
         self.page, self.base = page, base
+        self.asked: list[str] = []  # every request, in order
         self.foreign: list[str] = []
         self.problems: list[str] = []
         page.on("request", self._request)
@@ -73,6 +74,7 @@ class Watched:
         page.on("console", self._console)
 
     def _request(self, request: Any) -> None:
+        self.asked.append(request.url)
         if not request.url.startswith((self.base, "data:", "about:")):
             self.foreign.append(request.url)
 

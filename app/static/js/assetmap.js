@@ -1,4 +1,4 @@
-/* The live parts of the maps folium draws: support loaded for the view (clustered by the server),
+/* The live parts of the maps folium draws: support loaded for the view (from vector tiles),
    groups shown by their areas, popups, the layer switcher, and the planner's area profiles.
    Text from the data is only ever set with textContent: nothing is parsed as HTML. */
 (function () {
@@ -136,22 +136,101 @@
   var overlays = {};
   var baseLayers = {};
 
-  // Support for the current view, from the server's clusters. Markers are kept across reloads
-  // when the same thing is still in view (and always while their popup is open), so opening a
-  // popup, which pans the map, never removes the marker it belongs to.
-  if (data.assets) {
+  // Mapbox Vector Tiles (github.com/mapbox/vector-tile-spec), read with pbf (vendored from npm):
+  // one layer's point features, each with its properties and where it is (latitude, longitude).
+  var MVT_VALUES = { 1: "readString", 2: "readFloat", 3: "readDouble", 5: "readVarint", 6: "readSVarint", 7: "readBoolean" };
+  function readValue(tag, box, pbf) {
+    if (tag === 4) { box.value = pbf.readVarint(true); }  // int64
+    else if (MVT_VALUES[tag]) { box.value = pbf[MVT_VALUES[tag]](); }
+  }
+  function readFeature(tag, feature, pbf) {
+    if (tag === 1) { feature.id = pbf.readVarint(); }
+    else if (tag === 2) { pbf.readPackedVarint(feature.tags); }
+    else if (tag === 3) { feature.type = pbf.readVarint(); }
+    else if (tag === 4) { pbf.readPackedVarint(feature.geometry); }
+  }
+  function readLayer(tag, layer, pbf) {
+    if (tag === 1) { layer.name = pbf.readString(); }
+    else if (tag === 2) { layer.features.push(pbf.readMessage(readFeature, { id: null, tags: [], type: 0, geometry: [] })); }
+    else if (tag === 3) { layer.keys.push(pbf.readString()); }
+    else if (tag === 4) { layer.values.push(pbf.readMessage(readValue, { value: null }).value); }
+    else if (tag === 5) { layer.extent = pbf.readVarint(); }
+  }
+  function tilePoints(buffer, layerName, tile) {
+    var layers = new window.Pbf.PbfReader(new Uint8Array(buffer)).readFields(function (tag, found, pbf) {
+      if (tag === 3) { found.push(pbf.readMessage(readLayer, { name: "", extent: 4096, keys: [], values: [], features: [] })); }
+    }, []);
+    var zigzag = function (v) { return (v >>> 1) ^ -(v & 1); };
+    var points = [];
+    layers.filter(function (layer) { return layer.name === layerName; }).forEach(function (layer) {
+      layer.features.forEach(function (feature) {
+        // a point is one MoveTo: [command 9, x, y] in tile units from the tile's north-west corner
+        if (feature.type !== 1 || feature.geometry.length < 3) { return; }
+        var properties = {};
+        for (var i = 0; i + 1 < feature.tags.length; i += 2) {
+          properties[layer.keys[feature.tags[i]]] = layer.values[feature.tags[i + 1]];
+        }
+        if (feature.id !== null && properties.id === undefined) { properties.id = feature.id; }
+        var tx = zigzag(feature.geometry[1]), ty = zigzag(feature.geometry[2]);
+        var n = Math.pow(2, tile.z);
+        var lon = (tile.x + tx / layer.extent) / n * 360 - 180;
+        var lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * (tile.y + ty / layer.extent) / n))) * 180 / Math.PI;
+        points.push({ latlng: L.latLng(lat, lon), at: tx + "," + ty, properties: properties });
+      });
+    });
+    return points;
+  }
+
+  // The tiles covering a view at the map's zoom (cells of 64 px), or a zoom out while that would
+  // be more than MAX_TILES (a big screen): a handful for the whole district, never hundreds.
+  var MAX_TILES = 36;
+  function tilesFor(bounds, zoom) {
+    var z = Math.max(0, Math.min(22, Math.round(zoom)));
+    for (;;) {
+      var n = Math.pow(2, z);
+      var column = function (lon) { return Math.max(0, Math.min(n - 1, Math.floor((lon + 180) / 360 * n))); };
+      var row = function (lat) {
+        var r = Math.PI / 180 * Math.max(-85.05, Math.min(85.05, lat));
+        return Math.max(0, Math.min(n - 1, Math.floor((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * n)));
+      };
+      var x0 = column(bounds.getWest()), x1 = column(bounds.getEast());
+      var y0 = row(bounds.getNorth()), y1 = row(bounds.getSouth());
+      if ((x1 - x0 + 1) * (y1 - y0 + 1) <= MAX_TILES || z === 0) {
+        var tiles = [];
+        for (var y = y0; y <= y1; y++) {
+          for (var x = x0; x <= x1; x++) { tiles.push({ z: z, x: x, y: y }); }
+        }
+        return tiles;
+      }
+      z -= 1;
+    }
+  }
+
+  // Support for the current view, from the asset tiles (GET /tiles/assets/{z}/{x}/{y}.mvt):
+  // cluster counts below zoom 14, each asset from it; only what the visitor may see, with the
+  // page's filters. Markers are kept across reloads when the same thing is still in view (and
+  // always while their popup is open), so opening a popup, which pans the map, never removes
+  // the marker it belongs to.
+  if (data.assets && window.Pbf) {
     var assets = L.layerGroup().addTo(map);
     overlays[t("Support")] = assets;
     var pending = null;
     var asked = "";
+    var wanted = null;  // the view the map rests at (null while it moves)
     var loads = 0;
     var shown = {};
+    var recent = {};  // tiles by URL, reused for a minute (as their Cache-Control says)
     var notice = document.getElementById("map-notice");
-    var keyOf = function (feature) {
-      var p = feature.properties;
+    var filters = new URLSearchParams();
+    if (data.assets.category) { filters.set("category", data.assets.category); }
+    if (data.assets.openNow) { filters.set("open_now", "true"); }
+    Object.keys(data.assets.needs || {}).forEach(function (name) { filters.set(name, data.assets.needs[name]); });
+    var query = filters.toString() ? "?" + filters.toString() : "";
+    var keyOf = function (tile, point) {
+      var p = point.properties;
       return p.id !== undefined && p.id !== null && p.count === 1
         ? "asset:" + p.id + ":" + (p.opening || "")
-        : "cell:" + feature.geometry.coordinates.join(",") + ":" + p.count + ":" + (p.unknown || 0);
+        : "cell:" + [tile.z, tile.x, tile.y, point.at, p.count, p.unknown || 0].join(":");
     };
     var clusterMarker = function (latlng, p) {
       var title = p.count + t(" places here: zoom in") +
@@ -163,58 +242,90 @@
       cluster.on("click keypress", function () { map.setView(latlng, Math.min(map.getZoom() + 2, 18)); });
       return cluster;
     };
-    var load = function () {
-      var b = map.getBounds();
-      var params = new URLSearchParams({
-        bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","),
-        zoom: String(Math.round(map.getZoom()))
-      });
-      if (data.assets.category) { params.set("category", data.assets.category); }
-      if (data.assets.openNow) { params.set("open_now", "true"); }
-      Object.keys(data.assets.needs || {}).forEach(function (name) { params.set(name, data.assets.needs[name]); });
-      if (params.toString() === asked) { return; }  // this view is loaded, or on its way
-      asked = params.toString();
-      if (pending) { pending.abort(); }
-      pending = new AbortController();
-      fetch("/api/assets/clusters?" + params.toString(), { credentials: "same-origin", signal: pending.signal })
-        .then(function (response) { return response.ok ? response.json() : null; })
-        .then(function (view) {
-          if (!view) { asked = ""; return; }
-          var next = {};
-          var unknown = 0;
-          view.features.forEach(function (feature) {
-            var key = keyOf(feature);
-            var p = feature.properties;
-            unknown += p.unknown || (p.opening === "unknown" ? 1 : 0);
-            if (shown[key]) { next[key] = shown[key]; delete shown[key]; return; }
-            var c = feature.geometry.coordinates;
-            var latlng = L.latLng(c[1], c[0]);
-            next[key] = p.count > 1 ? clusterMarker(latlng, p) : assetMarker(latlng, p);
-            assets.addLayer(next[key]);
-          });
-          Object.keys(shown).forEach(function (key) {
-            var marker = shown[key];
-            if (marker.isPopupOpen && marker.isPopupOpen()) { next[key] = marker; return; }
-            assets.removeLayer(marker);
-          });
-          shown = next;
-          container.dataset.loads = String(++loads);  // views shown so far (tests wait on it)
-          if (notice) {
-            notice.textContent = data.assets.openNow
-              ? t("Open now: %(n)s in view.").replace("%(n)s", view.total - unknown) +
-                (unknown ? " " + t("%(n)s more have no published hours: ring first (marked with a dashed ring).").replace("%(n)s", unknown) : "")
-              : "";
+    var show = function (tiles, bounds) {
+      var next = {};
+      var total = 0;
+      var unknown = 0;
+      tiles.forEach(function (tile) {
+        tile.points.forEach(function (point) {
+          var p = point.properties;
+          if (p.count === 1 && p.opening === undefined && p.unknown !== undefined) {
+            p.opening = p.unknown ? "unknown" : "open";  // a cell of one says which it is
           }
-        })
-        .catch(function (error) {  // an aborted request was replaced by a newer view
-          if (error.name !== "AbortError") { asked = ""; }
+          var key = keyOf(tile, point);
+          if (next[key]) { return; }  // on the edge of two tiles
+          if (bounds.contains(point.latlng)) {
+            total += p.count;
+            unknown += p.unknown || (p.opening === "unknown" ? 1 : 0);
+          }
+          if (shown[key]) { next[key] = shown[key]; delete shown[key]; return; }
+          next[key] = p.count > 1 || p.id === undefined ? clusterMarker(point.latlng, p) : assetMarker(point.latlng, p);
+          assets.addLayer(next[key]);
         });
+      });
+      Object.keys(shown).forEach(function (key) {
+        var marker = shown[key];
+        if (marker.isPopupOpen && marker.isPopupOpen()) { next[key] = marker; return; }
+        assets.removeLayer(marker);
+      });
+      shown = next;
+      container.dataset.loads = String(++loads);  // views shown so far (tests wait on it)
+      if (notice) {
+        notice.textContent = data.assets.openNow
+          ? t("Open now: %(n)s in view.").replace("%(n)s", total - unknown) +
+            (unknown ? " " + t("%(n)s more have no published hours: ring first (marked with a dashed ring).").replace("%(n)s", unknown) : "")
+          : "";
+      }
     };
-    // One request per settled view: the first view and a fit to the district right after it
-    // (or a quick pan and zoom) would otherwise ask twice.
+    var load = function () {
+      var bounds = map.getBounds();
+      var tiles = tilesFor(bounds, map.getZoom());
+      var key = tiles[0].z + ":" + [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
+        .map(function (v) { return v.toFixed(5); }).join(",");
+      wanted = key;
+      if (key === asked) { return; }  // this view is shown, or on its way
+      asked = key;
+      if (pending) { pending.abort(); }  // the view asked before is not wanted now
+      pending = new AbortController();
+      var signal = pending.signal;
+      var now = Date.now();
+      Promise.all(tiles.map(function (tile) {
+        tile.url = "/tiles/assets/" + tile.z + "/" + tile.x + "/" + tile.y + ".mvt" + query;
+        var known = recent[tile.url];
+        if (known && now - known.at < 60000) { return known; }
+        // same-origin credentials: a signed-in planner's tiles hold what their key may see
+        return fetch(tile.url, { credentials: "same-origin", signal: signal })
+          .then(function (response) {
+            if (!response.ok) { throw new Error(tile.url + ": " + response.status); }
+            return response.arrayBuffer();
+          })
+          .then(function (buffer) {
+            tile.at = Date.now();
+            tile.points = tilePoints(buffer, "assets", tile);
+            recent[tile.url] = tile;
+            return tile;
+          });
+      })).then(function (done) {
+        if (key !== wanted) {  // the map moved on while this view was on its way
+          if (asked === key) { asked = ""; }
+          return;
+        }
+        var fresh = {};
+        Object.keys(recent).forEach(function (url) { if (Date.now() - recent[url].at < 60000) { fresh[url] = recent[url]; } });
+        recent = fresh;
+        show(done, bounds);
+      }).catch(function () {  // aborted for a newer view, or failed: asked again on the next move
+        if (asked === key) { asked = ""; }
+      });
+    };
+    // One set of requests per settled view: the first view and a fit to the district right
+    // after it (or a quick pan and zoom) would otherwise ask twice. Once the map moves, a view
+    // still on its way is drawn only if the map comes to rest there again, never late over
+    // another.
     var timer = null;
     var soon = function () {
       if (timer) { clearTimeout(timer); }
+      wanted = null;
       timer = setTimeout(load, 60);
     };
     map.on("moveend", soon);
