@@ -841,7 +841,7 @@ def read_lean(path: Path) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for name in frame.columns:
         if name in _LEAN_NUMBERS:
-            columns[name] = frame[name].to_numpy()
+            columns[name] = frame[name].to_numpy(copy=True)  # writable: changes apply in place
             continue
         codes = frame[name].cat.codes.to_numpy().astype(np.int32)
         values: list[Any] = list(frame[name].cat.categories)
