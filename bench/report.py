@@ -64,8 +64,9 @@ def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         merged[section] = {**previous.get(section, {}), **new.get(section, {})}
     for key in new.get("ratios_done", []):  # a ratio measured now is no longer skipped or failed
         merged["skipped"].pop(key, None)
-    for bench in new.get("benches_done", []):
-        merged["failed"].pop(bench, None)
+    for bench in new.get("benches_done", []):  # with its sizes' rows (nearest_100k, …)
+        for failed in [k for k in merged["failed"] if k == bench or k.startswith(f"{bench}_")]:
+            merged["failed"].pop(failed)
     merged.pop("ratios_done", None)
     merged.pop("benches_done", None)
     merged["targets"] = {

@@ -72,7 +72,7 @@ def test_bench_only_merges_into_the_previous_results() -> None:
         {
             "lookup_vs_trivial_ratio": 0.5,
             "raw": {"lookup": {"x": 1}},
-            "failed": {"ogc": "boom"},
+            "failed": {"ogc": "boom", "nearest_100k": "4 non-2xx", "caller": "kept"},
             "skipped": {"ogc_items_vs_tipg_ratio": "?"},
         },
     )
@@ -82,13 +82,13 @@ def test_bench_only_merges_into_the_previous_results() -> None:
             "ogc_items_vs_tipg_ratio": 6.0,
             "raw": {"ogc_ours": {"y": 2}},
             "ratios_done": ["ogc_items_vs_tipg_ratio"],
-            "benches_done": ["ogc"],
+            "benches_done": ["ogc", "nearest"],
         },
     )
 
     assert again["lookup_vs_trivial_ratio"] == 0.5 and again["ogc_items_vs_tipg_ratio"] == 6.0
     assert set(again["raw"]) == {"lookup", "ogc_ours"}
-    assert again["failed"] == {} and again["skipped"] == {}
+    assert again["failed"] == {"caller": "kept"} and again["skipped"] == {}
     assert again["targets"]["ogc_items_vs_tipg_ratio"]["met"] is True
     assert again["targets"]["lookup_vs_trivial_ratio"]["met"] is False
 
