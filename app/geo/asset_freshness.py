@@ -50,6 +50,7 @@ BULK_IDS = 1_000  # more assets changed at once than this: reload the whole regi
 # a write waits this long for its worker to apply it (an import's whole reload may take longer:
 # the index stays stale meanwhile, and the database answers)
 CAUGHT_UP_S = 2.0
+STOP_WAIT_S = 2.0  # a stopping worker waits this long for its index's tasks to end
 ASSETS, BARRIER = "assets:", "barrier:"
 
 
@@ -289,11 +290,13 @@ class AssetIndex:
         ]
 
     async def stop(self) -> None:
+        """Cancel the listener and the applier, waiting a moment at most: a whole load
+        cancelled in the middle of its COPY can leave asyncpg waiting on its connection for
+        good (seen as a shutdown that never ended), and a stopping worker must not wait on it."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_WAIT_S)
 
 
 class WritesReadBack:
