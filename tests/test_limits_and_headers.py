@@ -59,8 +59,9 @@ def test_bulk_and_writes_are_rate_limited_and_reads_are_not(default_limits: Test
     limited = next(r for r in bulk if r.status_code == 429)
     assert int(limited.headers["retry-after"]) >= 1
     assert limited.json()["code"] == "rate_limited" and "try again" in limited.json()["detail"]
-    writes = [default_limits.post("/api/assets", json={}).status_code for _ in range(40)]
-    assert writes[0] == 401 and writes[-1] == 429
+    # 10 a second with a burst of 30: 60 at once run out however slowly each is answered
+    writes = [default_limits.post("/api/assets", json={}).status_code for _ in range(60)]
+    assert writes[0] == 401 and 429 in writes
     reads = [default_limits.get("/api/categories").status_code for _ in range(300)]
     assert reads == [200] * 300
 
