@@ -96,7 +96,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.asset_index:
         asset_index = AssetIndex(
             engine, listen_dsn(settings), settings.boundary_refresh_s,
-            settings.asset_index_max_assets,
+            settings.asset_index_max_assets, settings.asset_index_rows_kept,
         )  # fmt: skip
         app.state.asset_index = asset_index
         asset_index.start()

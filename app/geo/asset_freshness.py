@@ -41,6 +41,7 @@ from app.geo.asset_index import (
     load_lean,
 )
 from app.geo.tiles import register_version
+from app.settings import ROWS_KEPT
 
 log = logging.getLogger("assetmap.asset_index")
 
@@ -57,8 +58,12 @@ ASSETS, BARRIER = "assets:", "barrier:"
 class AssetIndex:
     """Holds the current snapshot; listens for changes and applies them."""
 
-    def __init__(self, engine: AsyncEngine, dsn: str, check_s: float, max_assets: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, dsn: str, check_s: float, max_assets: int,
+        rows_kept: int = ROWS_KEPT,
+    ) -> None:  # fmt: skip
         self.engine, self.dsn, self.check_s, self.max_assets = engine, dsn, check_s, max_assets
+        self.rows_kept = rows_kept
         self.snapshot: Snapshot | None = None
         self.too_large = False  # more assets than max_assets: not built
         self.heard = 0  # changes heard (or made to be heard) so far
@@ -77,6 +82,7 @@ class AssetIndex:
         self._barriers: dict[str, asyncio.Future[None]] = {}
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._reading_ahead: asyncio.Task[None] | None = None
 
     def current(self) -> Snapshot | None:
         """The snapshot, when it holds every change heard of; else None."""
@@ -109,6 +115,7 @@ class AssetIndex:
             "loading": self.loading,
             "loading_s": round(time.monotonic() - since, 1) if since is not None else None,
             "last_load_s": self.last_load_s,
+            "rows_held": len(self.snapshot.rows) if self.snapshot is not None else 0,
         }
 
     def _behind(self) -> None:
@@ -200,7 +207,7 @@ class AssetIndex:
                     await copy_lean(conn, path)
                 self.loading = "building"
                 snapshot = await asyncio.to_thread(load_lean, path, self._applying)
-                snapshot.register_version = version
+                snapshot.register_version, snapshot.rows_kept = version, self.rows_kept
         finally:
             self.loading, self._loading_since = None, None
         first = self.snapshot is None
@@ -211,6 +218,23 @@ class AssetIndex:
         fields = {"assets": snapshot.assets, "seconds": self.last_load_s}
         log.log(logging.INFO if first else logging.DEBUG, "asset index loaded",
                 extra={"fields": fields})  # fmt: skip
+        if self._reading_ahead is not None:
+            self._reading_ahead.cancel()
+        self._reading_ahead = asyncio.create_task(
+            self._read_ahead(snapshot), name="asset-index-read-ahead"
+        )
+
+    async def _read_ahead(self, snapshot: Snapshot) -> None:
+        """The rows the snapshot's assets are shown with, read ahead in the background (the
+        database answers meanwhile for what is not held yet); until another load replaces it."""
+        began = time.monotonic()
+        try:
+            held = await snapshot.read_ahead(self.engine.connect, lambda: self.snapshot is snapshot)
+        except Exception as exc:  # the database may be away: rows are read as they are shown
+            log.warning("asset rows not read ahead: %s", type(exc).__name__)
+            return
+        fields = {"rows": held, "seconds": round(time.monotonic() - began, 2)}
+        log.debug("asset rows read ahead", extra={"fields": fields})
 
     async def _apply(self, ids: set[int]) -> bool:
         """These assets' changes, applied to the snapshot; False if it must be reloaded."""
@@ -293,6 +317,8 @@ class AssetIndex:
         """Cancel the listener and the applier, waiting a moment at most: a whole load
         cancelled in the middle of its COPY can leave asyncpg waiting on its connection for
         good (seen as a shutdown that never ended), and a stopping worker must not wait on it."""
+        if self._reading_ahead is not None:
+            self._tasks.append(self._reading_ahead)
         for task in self._tasks:
             task.cancel()
         if self._tasks:

@@ -15,7 +15,7 @@ import csv
 import heapq
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -49,13 +49,18 @@ from app.geo.needs import NEEDS_COLUMNS, Coded, NeedsArrays, NeedsFilter
 from app.geo.tiles import PLACED
 from app.principal import Principal
 from app.responses import dumps
+from app.settings import ROWS_KEPT
 from app.visibility import can_see_each, present
 
 log = logging.getLogger("assetmap.asset_index")
 
 FIRST_BATCH = 40  # nearest asked of the tree at first; four times more each time more are needed
 SEPARATION = 1e8  # metres between categories along the tree's third axis
-CACHED_ROWS = 50_000  # rows kept for showing; past this the cache starts again
+WARMED_SHARE = 0.8  # of those, how many a whole load reads ahead (the rest: room for the others)
+WARM_CHUNK = 500  # rows read ahead per query (each chunk's rows are made on the event loop)
+# whose rows are read ahead: what a public or a professional view shows (hidden ones are read
+# when an admin or their owner asks)
+READ_AHEAD = Principal(role="hub_worker", name="asset index")
 LOCALITY_M = 1_000.0  # the squares points are stored by
 KEPT_MOMENTS = 8  # minutes (or moments) whose opening states are kept
 TIERS = ("public", "professional", "hidden")
@@ -336,6 +341,7 @@ class Snapshot:
     register_version: int = 0  # the register's (app.geo.tiles.register_version) when read
     tiles: KeptTiles = field(default_factory=lambda: KeptTiles())
     rows: dict[int, RowMapping] = field(default_factory=dict)
+    rows_kept: int = ROWS_KEPT  # at most this many rows held (ASSETMAP_ASSET_INDEX_ROWS_KEPT)
     # items presented for `presented_for` (day, days until stale), kept as JSON: the caller's
     # by whether the view has private details, and the OGC pages' public features
     shown: dict[bool, dict[int, bytes]] = field(default_factory=lambda: {True: {}, False: {}})
@@ -583,7 +589,7 @@ class Snapshot:
             return set()
         async with connect() as conn:
             fetched = await rows_by_id(conn, principal, missing)
-        if len(self.rows) + len(fetched) > CACHED_ROWS:  # start again, keeping this call's
+        if len(self.rows) + len(fetched) > self.rows_kept:  # start again, keeping this call's
             kept = {i: self.rows[i] for i in ids if i in self.rows}
             self.rows.clear()
             self.rows.update(kept)
@@ -591,6 +597,28 @@ class Snapshot:
         for row in fetched:
             self.rows[row["id"]] = row
         return set(missing).difference(row["id"] for row in fetched)
+
+    async def read_ahead(self, connect: Connect, still_wanted: Callable[[], bool]) -> int:
+        """Read the rows a public or professional view shows, WARM_CHUNK at a time, up to
+        WARMED_SHARE of `rows_kept`, while `still_wanted()`: after a whole load, so that the
+        first to show each asset pays no database read. A chunk read while a change was
+        applied is read again (the change may have come between the read and the keeping).
+        How many rows are held after."""
+        tiers = self.listing.assets.tiers
+        shown = self.listing.assets.ids[(tiers == 0) | (tiers == 1)]
+        wanted = shown[: int(self.rows_kept * WARMED_SHARE)].tolist()
+        for start in range(0, len(wanted), WARM_CHUNK):
+            chunk = wanted[start : start + WARM_CHUNK]
+            while still_wanted():
+                applied = self.applied
+                await self.read_rows(chunk, READ_AHEAD, connect)
+                if self.applied == applied:
+                    break
+                for asset in chunk:
+                    self.rows.pop(asset, None)
+            else:
+                break
+        return len(self.rows)
 
     def _forget_presented(self) -> None:
         self.shown = {True: {}, False: {}}

@@ -45,6 +45,9 @@ class IndexHealth(BaseModel):
     )
     loading_s: float | None = Field(None, description="How long that load has run (s)")
     last_load_s: float | None = Field(None, description="How long the last whole load took (s)")
+    rows_held: int = Field(
+        0, description="Assets' rows held for showing: read ahead after a whole load, and as shown"
+    )
 
 
 class Live(BaseModel):
