@@ -361,6 +361,8 @@ def _terms(value: str | None, name: str, read: Callable[[str], str]) -> tuple[st
 
 def needs_of_query(query: NeedsQuery) -> NeedsFilter | None:
     """The needs filter the parameters ask for (None: no needs), each term checked."""
+    if all(getattr(query, name) is None for name in NeedsQuery.model_fields):
+        return None  # the usual call (hot routes): nothing to check
     wanted = NeedsFilter(
         languages=_terms(query.languages, "languages", language_code),
         accessibility=_terms(

@@ -70,7 +70,17 @@ def _iso(value: Any) -> Any:
 
 
 def is_stale(last_verified: date | None, today: date, stale_after_days: int) -> bool:
-    return last_verified is None or last_verified < today - timedelta(days=stale_after_days)
+    return stale_before(last_verified, fresh_from(today, stale_after_days))
+
+
+def fresh_from(today: date, stale_after_days: int) -> date:
+    """The earliest verification that is not stale on `today`."""
+    return today - timedelta(days=stale_after_days)
+
+
+def stale_before(last_verified: date | None, first_fresh: date) -> bool:
+    """`is_stale` with `fresh_from` worked out once (for many entries on the same day)."""
+    return last_verified is None or last_verified < first_fresh
 
 
 def freshness(last_verified: date | None, stale: bool) -> str:

@@ -761,3 +761,37 @@ def test_a_snapshot_loaded_by_copy_takes_a_change_in_place(settings: Settings, d
             await engine.dispose()
 
     assert asyncio.run(load_and_apply())
+
+
+def _held_when_read_ahead(client: TestClient, timeout_s: float = 15) -> set[int]:
+    """The rows the index holds once its read-ahead after the whole load is done."""
+    wait_until_current(client)
+    index = client.app.state.asset_index  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout_s
+    while not index._reading_ahead.done():
+        assert time.monotonic() < deadline, "the rows were not read ahead"
+        time.sleep(0.02)
+    assert _health(client)["rows_held"] == len(index.snapshot.rows)
+    return set(index.snapshot.rows)
+
+
+def test_a_whole_load_reads_ahead_the_rows_public_and_professional_views_show(
+    settings: Settings, db: Engine, varied: dict[str, int]
+) -> None:
+    with db.connect() as conn:
+        shown = set(conn.scalars(text(
+            "SELECT id FROM asset WHERE status IN ('active', 'temporarily_closed') "
+            "AND visibility IN ('public', 'professional')"
+        )))  # fmt: skip
+    with TestClient(create_app(settings)) as fresh:
+        held = _held_when_read_ahead(fresh)
+    assert held == shown  # before anyone asked for them
+    assert varied["professional"] in held
+    assert varied["own_hidden"] not in held and varied["closed"] not in held
+
+
+def test_the_rows_read_ahead_stay_within_the_rows_kept(settings: Settings) -> None:
+    capped = settings.model_copy(update={"asset_index_rows_kept": 10})
+    with TestClient(create_app(capped)) as fresh:
+        held = _held_when_read_ahead(fresh)
+    assert len(held) == 8  # 80% of 10: the rest is room for the rows shown meanwhile

@@ -352,6 +352,7 @@ class Snapshot:
     # and every category's groups in one, made when first asked (after a change: again)
     flat: KDTree | None = None
     _every_group: tuple[_Assets, np.ndarray] | None = None
+    _group_bounds: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def listed(
         self, principal: Principal, filters: AssetFilter, limit: int, offset: int,
@@ -428,6 +429,7 @@ class Snapshot:
         present_now = {row.id for row in rows}
         self.tiles.clear()
         self._every_group = None
+        self._group_bounds.clear()
         for asset in ids:
             self.points.kill(asset)
             for groups, _ in self.areas.values():
@@ -546,12 +548,20 @@ class Snapshot:
         visible = np.flatnonzero(seen & groups.needs.match(wanted) if wanted else seen)
         if not len(visible):
             return None
-        west, south, east, north = shapely.bounds(shapes[visible]).T
+        west, south, east, north = self._bounds_of(shapes)[:, visible]
         outside_x = np.maximum(np.maximum(west - x, x - east), 0.0)
         outside_y = np.maximum(np.maximum(south - y, y - north), 0.0)
         # no nearer than its bounding box (less a hair, for rounding)
         below = np.hypot(outside_x, outside_y) - GROUP_BOX_SLACK_M
         return self._groups_walk(groups, shapes, visible.tolist(), below.tolist(), states, x, y)
+
+    def _bounds_of(self, shapes: np.ndarray) -> np.ndarray:
+        """The shapes' bounding boxes as four rows (west, south, east, north), worked out once
+        for each array of shapes (a change makes new ones); a tenth of a nearest call before."""
+        kept = self._group_bounds.get(id(shapes))
+        if kept is None or kept[0] is not shapes:
+            kept = self._group_bounds[id(shapes)] = (shapes, shapely.bounds(shapes).T.copy())
+        return kept[1]
 
     @staticmethod
     def _groups_walk(

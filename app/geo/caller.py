@@ -16,7 +16,7 @@ from app.geo.nearest import MAX_SCANNED
 from app.geo.needs import NeedsFilter
 from app.geo.reads.base import Listed, Presented, Reads, present_items
 from app.principal import Principal
-from app.visibility import is_stale
+from app.visibility import fresh_from, stale_before
 
 OPEN_WANTED = 3
 UNKNOWN_WANTED = 3
@@ -138,9 +138,10 @@ def checked_first(
     the stale period come before stale ones at a similar distance: a stale entry is ordered as
     if STALE_EXTRA_M further away (it is still listed, labelled by its freshness)."""
     groups = {"open": 0, "opens_next": 1, "hours_unknown": 2}
+    first_fresh = fresh_from(moment.today, moment.stale_after_days)
 
     def key(item: tuple[T, float, OpeningState, str | None]) -> tuple[int, float]:
-        stale = is_stale(last_verified(item[0]), moment.today, moment.stale_after_days)
+        stale = stale_before(last_verified(item[0]), first_fresh)
         return groups.get(item[3] or "", 3), item[1] + (STALE_EXTRA_M if stale else 0)
 
     return sorted(listed, key=key)
