@@ -103,8 +103,8 @@ class DataSettings(Concern):
         ROWS_KEPT,
         ge=0,
         description="The most assets' rows (what an item shows) each worker holds; after a "
-        "whole load it reads 80% of that many ahead, so the first to show each asset pays no "
-        "database read (about 2.2 KB each: docs/scaling.md).",
+        "whole load it reads them all ahead when they fit in 80% of it, so no call pays a "
+        "database read for them (about 2.2 KB each: docs/scaling.md).",
     )
     stale_after_days: int = Field(365, ge=1, description="Unverified this long → stale.")
     key_categories: list[str] = Field(
