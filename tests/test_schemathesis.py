@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from app.db import create_sync_engine
 from app.settings import Settings
 from tests.conftest import live_server
 
@@ -19,21 +17,8 @@ from tests.conftest import live_server
 CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance"
 
 
-def _vacuumed(settings: Settings) -> None:
-    """The CI machine's PostgreSQL runs with autovacuum off, and the suite before this leaves
-    some 20,000 dead asset rows: each of coverage's per-point probes then wades through them
-    (9 s on a busy machine, near the 10 s statement timeout). Tidied as autovacuum would."""
-    engine = create_sync_engine(settings, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    finally:
-        engine.dispose()
-
-
 @pytest.mark.slow
 def test_the_api_keeps_to_its_own_openapi_document(settings: Settings) -> None:
-    _vacuumed(settings)
     relaxed = {"ASSETMAP_RATE_BULK_PER_S": "1000", "ASSETMAP_RATE_WRITE_PER_S": "1000",
                "ASSETMAP_RATE_SUBMISSION_PER_S": "1000"}  # fmt: skip
     with live_server(settings, **relaxed) as base:
