@@ -4,10 +4,11 @@ every role, and never answers from a snapshot older than a change it has heard o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import time
 from collections import namedtuple
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from app.db import database_url
 from app.geo.asset_index import (
@@ -795,3 +796,50 @@ def test_rows_are_read_ahead_only_when_they_all_fit(settings: Settings) -> None:
     with TestClient(create_app(capped)) as fresh:
         held = _held_when_read_ahead(fresh)
     assert held == set()  # more than 80% of 10 to read: none read, each read as shown
+
+
+def test_a_change_applied_while_rows_are_read_ahead_is_held_as_changed(
+    settings: Settings,
+) -> None:
+    """A chunk read before a change and kept after it is read again: the row held is the
+    changed one, not the one read just before the change."""
+    changed_to = "Changed while its row was read ahead (synthetic)"
+
+    async def read_ahead_across_a_change() -> str:
+        engine = create_async_engine(database_url(settings, "asyncpg"))
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "assets.csv"
+            async with engine.connect() as conn:
+                await copy_lean(conn, path)
+            snapshot = load_lean(path, 0)
+        ids, tiers = snapshot.listing.assets.ids, snapshot.listing.assets.tiers
+        asset = int(ids[tiers == 0][0])  # in the first chunk read ahead
+        async with engine.connect() as conn:
+            was = await conn.scalar(text("SELECT description FROM asset WHERE id = :id"),
+                                    {"id": asset})  # fmt: skip
+        changes: list[int] = []
+
+        @contextlib.asynccontextmanager
+        async def connect_then_change() -> AsyncIterator[AsyncConnection]:
+            async with engine.connect() as conn:
+                yield conn
+            if not changes:  # the chunk is read; the change lands before it is kept
+                async with engine.begin() as conn:
+                    await conn.execute(UPDATE_DESCRIPTION, {"d": changed_to, "id": asset})
+                async with engine.connect() as conn:
+                    assert snapshot.apply([asset], await changed_rows(conn, [asset]))
+                changes.append(asset)
+
+        try:
+            await snapshot.read_ahead(connect_then_change, lambda: True)
+            assert changes == [asset]
+            return str(snapshot.rows[asset]["description"])
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(UPDATE_DESCRIPTION, {"d": was, "id": asset})
+            await engine.dispose()
+
+    assert asyncio.run(read_ahead_across_a_change()) == changed_to
+
+
+UPDATE_DESCRIPTION = text("UPDATE asset SET description = :d WHERE id = :id")

@@ -374,10 +374,7 @@ class Snapshot:
         status_codes = [DEFAULT_STATUSES.index(s) for s in statuses]
         open_hours = None
         if open_at is not None:
-            states = self._states_at(open_at)
-            open_hours = np.fromiter(
-                (states[i].open_now for i in range(len(self.hours))), bool, len(self.hours)
-            )
+            open_hours, _ = self.hours_at(open_at)
         return self.listing.page(
             principal, codes, status_codes, filters.bbox, limit, offset, open_hours, filters.needs
         )
@@ -492,6 +489,20 @@ class Snapshot:
             ),
             np.append(shapes, np.array([shape], dtype=object)),
         )
+
+    def hours_at(
+        self, at: datetime, which: Iterable[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For each set of hours (by its place in `hours`): whether it is open at `at`, and
+        whether it is unknown (no published hours); only those `which` worked out (the rest
+        False), else every one."""
+        states = self._states_at(at)
+        is_open = np.zeros(len(self.hours), bool)
+        is_unknown = np.zeros(len(self.hours), bool)
+        for h in range(len(self.hours)) if which is None else which:
+            state = states[h]
+            is_open[h], is_unknown[h] = state.open_now is True, state.state == "unknown"
+        return is_open, is_unknown
 
     def _states_at(self, at: datetime) -> _States:
         """Each set of hours' state at `at`, shared by every call in the same minute when all

@@ -144,6 +144,17 @@ async def open_ids(
     return [r.id for r in rows if state_of(r.rules, r.exceptions, at).open_now]
 
 
+async def open_then_or_unknown(
+    conn: AsyncConnection, where: str, params: dict[str, Any], at: datetime,
+    scanned: str | None = None,
+) -> str:  # fmt: skip
+    """`where` narrowed as the maps narrow a view at `at`: what is closed then goes, what has no
+    published hours stays ("ring first"). The ids open then go into `params`; their hours are
+    read for the assets meeting `scanned` (default: `where`)."""
+    params["open_ids"] = await open_ids(conn, scanned or where, params, at)
+    return f"{where} AND (a.id = ANY(CAST(:open_ids AS bigint[])) OR NOT {HOURS_PUBLISHED})"
+
+
 @dataclass
 class AssetFilter:
     """The list filters; every one optional."""

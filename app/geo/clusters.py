@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.geo.assets import EXCEPTIONS_JSON, HOURS_PUBLISHED, RULES_JSON, AssetFilter, open_ids
+from app.geo.assets import (
+    EXCEPTIONS_JSON,
+    HOURS_PUBLISHED,
+    RULES_JSON,
+    AssetFilter,
+    open_then_or_unknown,
+)
 from app.geo.hours import state_of
 from app.geo.projection import transformer
 from app.principal import Principal
@@ -47,10 +53,7 @@ async def view(
     params.update(zip(("west", "south", "east", "north"), bbox, strict=True))
     in_view = f"{where} AND a.service_area IS NULL AND a.geom && {ENVELOPE}"
     if open_at is not None:
-        params["open_ids"] = await open_ids(conn, in_view, params, open_at)
-        in_view = (
-            f"{in_view} AND (a.id = ANY(CAST(:open_ids AS bigint[])) OR NOT {HOURS_PUBLISHED})"
-        )
+        in_view = await open_then_or_unknown(conn, in_view, params, open_at)
     # Cells by plain arithmetic on the grid coordinates, centres averaged there and turned to
     # longitude and latitude here: only the few hundred cells are transformed, not every asset.
     cells = (

@@ -69,13 +69,9 @@ def _draw(snapshot: Snapshot, principal: Principal, tile: AssetTile) -> bytes:
     shown = np.flatnonzero(match)
     unknown = None
     if open_at is not None:  # closed then: gone; no published hours: kept, "ring first"
-        states = snapshot._states_at(open_at)
         hours = listing.assets.hours[shown]
-        each = np.unique(hours)  # states worked out once per set of hours
-        is_open = np.zeros(len(snapshot.hours), bool)
-        is_unknown = np.zeros(len(snapshot.hours), bool)
-        for h in each.tolist():
-            is_open[h], is_unknown[h] = states[h].open_now is True, states[h].state == "unknown"
+        # states worked out once per set of hours in the tile
+        is_open, is_unknown = snapshot.hours_at(open_at, np.unique(hours).tolist())
         unknown = is_unknown[hours]
         kept = is_open[hours] | unknown
         shown, unknown = shown[kept], unknown[kept]

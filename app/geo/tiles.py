@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.geo.areas import LayerRef
-from app.geo.assets import HOURS_PUBLISHED, AssetFilter, open_ids
+from app.geo.assets import HOURS_PUBLISHED, AssetFilter, open_then_or_unknown
 from app.principal import Principal
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -84,9 +84,8 @@ async def asset_tile(conn: AsyncConnection, principal: Principal, tile: AssetTil
     where, params = tile.filters.where(principal)
     params.update(tile_params(z, tile.x, tile.y))
     with_opening = open_at is not None
-    if open_at is not None:  # what is closed then goes; what has no published hours stays
-        params["open_ids"] = await open_ids(conn, _in_tile(where), params, open_at)
-        where = f"{where} AND (a.id = ANY(CAST(:open_ids AS bigint[])) OR NOT {HOURS_PUBLISHED})"
+    if open_at is not None:  # hours read for the assets in the tile only
+        where = await open_then_or_unknown(conn, where, params, open_at, _in_tile(where))
     shown = f"""
         SELECT a.id, a.name, a.category, a.status, a.synthetic, {_DRAWN} AS g,
                {"NOT " + HOURS_PUBLISHED if with_opening else "NULL::boolean"} AS unknown
