@@ -416,12 +416,7 @@ class TileQuery(NeedsQuery):
     """A map tile's filters (validated as one model): the assets' category, opening time and
     needs; an area layer's vintage."""
 
-    category: str | None = Field(
-        None,
-        max_length=1000,
-        description="Assets: one or several category codes (repeat the parameter or separate "
-        "with commas), e.g. `food_bank,library`; see GET /api/categories",
-    )
+    category: str | None = Field(None, max_length=1000, description=f"Assets: {CATEGORY_HELP}")
     open_now: bool = Field(
         False, description="Assets: only those open now, and those without published hours"
     )

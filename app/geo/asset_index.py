@@ -627,21 +627,22 @@ class Snapshot:
         (at a million assets it doubled the nearest call's p50 while it ran). A chunk read
         while a change was applied is read again (the change may have come between the read
         and the keeping). How many rows are held after."""
-        tiers = self.listing.assets.tiers
-        wanted = self.listing.assets.ids[(tiers == 0) | (tiers == 1)].tolist()
+        assets = self.listing.assets
+        wanted = assets.ids[assets.visible(READ_AHEAD)].tolist()
         if len(wanted) > self.rows_kept * WARMED_SHARE:
             return len(self.rows)
         for start in range(0, len(wanted), WARM_CHUNK):
             chunk = wanted[start : start + WARM_CHUNK]
-            while still_wanted():
+            read = False
+            while not read:
+                if not still_wanted():
+                    return len(self.rows)
                 applied = self.applied
                 await self.read_rows(chunk, READ_AHEAD, connect)
-                if self.applied == applied:
-                    break
-                for asset in chunk:
-                    self.rows.pop(asset, None)
-            else:
-                break
+                read = self.applied == applied
+                if not read:
+                    for asset in chunk:
+                        self.rows.pop(asset, None)
         return len(self.rows)
 
     def _forget_presented(self) -> None:
