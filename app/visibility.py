@@ -42,6 +42,11 @@ def scope(principal: Principal, alias: str = "a") -> tuple[str, dict[str, Any]]:
     return allowed, params
 
 
+def scope_of(principal: Principal) -> tuple[tuple[str, ...], int | None, bool]:
+    """What `scope` depends on: principals alike in it see the same assets."""
+    return principal.tiers, principal.organisation_id, principal.is_admin
+
+
 def can_see(
     principal: Principal, visibility: str, organisation_id: int | None, status: str
 ) -> bool:

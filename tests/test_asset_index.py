@@ -18,11 +18,12 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from app.db import database_url
+from app.db import Connect, database_url
 from app.geo.asset_index import (
     _LEAN_COLUMNS,
+    Snapshot,
     _text_array,
     build,
     changed_rows,
@@ -30,7 +31,7 @@ from app.geo.asset_index import (
     load_lean,
 )
 from app.geo.assets import AssetFilter
-from app.geo.hours import LONDON
+from app.geo.hours import LONDON, OpeningState
 from app.geo.needs import NeedsFilter
 from app.main import create_app
 from app.principal import ANONYMOUS, ROLES, Principal
@@ -798,6 +799,52 @@ def test_rows_are_read_ahead_only_when_they_all_fit(settings: Settings) -> None:
     assert held == set()  # more than 80% of 10 to read: none read, each read as shown
 
 
+async def _loaded(engine: AsyncEngine) -> Snapshot:
+    """A snapshot of the test register, loaded as a worker loads it."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "assets.csv"
+        async with engine.connect() as conn:
+            await copy_lean(conn, path)
+        return load_lean(path, 0)
+
+
+def _public_ids(snapshot: Snapshot) -> list[int]:
+    ids, tiers = snapshot.listing.assets.ids, snapshot.listing.assets.tiers
+    return [int(i) for i in ids[tiers == 0]]
+
+
+@contextlib.asynccontextmanager
+async def _described_as(engine: AsyncEngine, asset: int) -> AsyncIterator[None]:
+    """Whatever a test does to an asset's description is undone after."""
+    async with engine.connect() as conn:
+        was = await conn.scalar(text("SELECT description FROM asset WHERE id = :id"), {"id": asset})
+    try:
+        yield
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(UPDATE_DESCRIPTION, {"d": was, "id": asset})
+
+
+def _connect_then_change(
+    engine: AsyncEngine, snapshot: Snapshot, asset: int, to: str, changes: list[int]
+) -> Connect:
+    """Connections from `engine`; after the first is given back, the asset's description is
+    changed and the change applied to the snapshot: between a read and its keeping."""
+
+    @contextlib.asynccontextmanager
+    async def connect() -> AsyncIterator[AsyncConnection]:
+        async with engine.connect() as conn:
+            yield conn
+        if not changes:
+            async with engine.begin() as conn:
+                await conn.execute(UPDATE_DESCRIPTION, {"d": to, "id": asset})
+            async with engine.connect() as conn:
+                assert snapshot.apply([asset], await changed_rows(conn, [asset]))
+            changes.append(asset)
+
+    return connect
+
+
 def test_a_change_applied_while_rows_are_read_ahead_is_held_as_changed(
     settings: Settings,
 ) -> None:
@@ -807,39 +854,73 @@ def test_a_change_applied_while_rows_are_read_ahead_is_held_as_changed(
 
     async def read_ahead_across_a_change() -> str:
         engine = create_async_engine(database_url(settings, "asyncpg"))
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "assets.csv"
-            async with engine.connect() as conn:
-                await copy_lean(conn, path)
-            snapshot = load_lean(path, 0)
-        ids, tiers = snapshot.listing.assets.ids, snapshot.listing.assets.tiers
-        asset = int(ids[tiers == 0][0])  # in the first chunk read ahead
-        async with engine.connect() as conn:
-            was = await conn.scalar(text("SELECT description FROM asset WHERE id = :id"),
-                                    {"id": asset})  # fmt: skip
-        changes: list[int] = []
-
-        @contextlib.asynccontextmanager
-        async def connect_then_change() -> AsyncIterator[AsyncConnection]:
-            async with engine.connect() as conn:
-                yield conn
-            if not changes:  # the chunk is read; the change lands before it is kept
-                async with engine.begin() as conn:
-                    await conn.execute(UPDATE_DESCRIPTION, {"d": changed_to, "id": asset})
-                async with engine.connect() as conn:
-                    assert snapshot.apply([asset], await changed_rows(conn, [asset]))
-                changes.append(asset)
-
+        snapshot = await _loaded(engine)
+        asset, changes = _public_ids(snapshot)[0], []  # in the first chunk read ahead
         try:
-            await snapshot.read_ahead(connect_then_change, lambda: True)
+            async with _described_as(engine, asset):
+                connect = _connect_then_change(engine, snapshot, asset, changed_to, changes)
+                await snapshot.read_ahead(connect, lambda: True)
             assert changes == [asset]
             return str(snapshot.rows[asset]["description"])
         finally:
-            async with engine.begin() as conn:
-                await conn.execute(UPDATE_DESCRIPTION, {"d": was, "id": asset})
             await engine.dispose()
 
     assert asyncio.run(read_ahead_across_a_change()) == changed_to
 
 
+def test_a_row_read_across_a_change_is_shown_once_and_not_kept(settings: Settings) -> None:
+    """The call that read it shows what it read; the next reads the changed row."""
+    changed_to = "Changed while its row was read (synthetic)"
+
+    async def read_across_a_change() -> tuple[str, bool, str]:
+        engine = create_async_engine(database_url(settings, "asyncpg"))
+        snapshot = await _loaded(engine)
+        asset, changes = _public_ids(snapshot)[0], []
+        try:
+            async with _described_as(engine, asset):
+                connect = _connect_then_change(engine, snapshot, asset, changed_to, changes)
+                read = await snapshot.read_rows([asset], ANONYMOUS, connect)
+                list(snapshot.shown_json([(read[asset], 0.0, UNKNOWN, None)], ANONYMOUS,
+                                         WEDNESDAY.date(), 365))  # fmt: skip
+                kept = asset in snapshot.rows or asset in snapshot.shown[False]
+                again = await snapshot.read_rows([asset], ANONYMOUS, connect)
+            return str(read[asset]["description"]), kept, str(again[asset]["description"])
+        finally:
+            await engine.dispose()
+
+    first, kept, again = asyncio.run(read_across_a_change())
+    assert first != changed_to and not kept
+    assert again == changed_to
+
+
+def test_rows_missing_at_the_same_moment_are_read_in_one_query(settings: Settings) -> None:
+    async def read_together() -> tuple[int, list[set[int]], int]:
+        engine = create_async_engine(database_url(settings, "asyncpg"))
+        snapshot = await _loaded(engine)
+        wanted = _public_ids(snapshot)[:12]
+        taken: list[int] = []
+
+        @contextlib.asynccontextmanager
+        async def counted() -> AsyncIterator[AsyncConnection]:
+            taken.append(1)
+            async with engine.connect() as conn:
+                yield conn
+
+        try:
+            answers = await asyncio.gather(*(
+                snapshot.read_rows(wanted[i : i + 2], ANONYMOUS, counted)
+                for i in range(0, 12, 2)
+            ))  # fmt: skip
+            together = len(taken)
+            await snapshot.read_rows(wanted, ANONYMOUS, counted)  # held now: no query
+            return together, [set(a) for a in answers], len(taken)
+        finally:
+            await engine.dispose()
+
+    together, answered, after = asyncio.run(read_together())
+    assert together == 1 and after == 1
+    assert all(len(a) == 2 for a in answered)  # each call its own two rows
+
+
+UNKNOWN = OpeningState("unknown", None, None, None)
 UPDATE_DESCRIPTION = text("UPDATE asset SET description = :d WHERE id = :id")

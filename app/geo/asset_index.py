@@ -15,7 +15,7 @@ import csv
 import heapq
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from pykdtree.kdtree import KDTree
 from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.batched import Batched
 from app.db import Connect
 from app.formats import public_asset_feature
 from app.geo.assets import (
@@ -50,7 +51,7 @@ from app.geo.tiles import PLACED
 from app.principal import Principal
 from app.responses import dumps
 from app.settings import ROWS_KEPT
-from app.visibility import can_see_each, present
+from app.visibility import can_see_each, present, scope_of
 
 log = logging.getLogger("assetmap.asset_index")
 
@@ -347,6 +348,7 @@ class Snapshot:
     shown: dict[bool, dict[int, bytes]] = field(default_factory=lambda: {True: {}, False: {}})
     features: dict[int, orjson.Fragment] = field(default_factory=dict)
     presented_for: tuple[date, int] | None = None
+    _reads: Batched[int, RowMapping] = field(default_factory=Batched)  # rows missing, by scope
     _states: dict[datetime | int, _States] = field(default_factory=dict)  # by minute (or moment)
     # the same points in a tree of (easting, northing) alone, for the nearest of every category;
     # and every category's groups in one, made when first asked (after a change: again)
@@ -600,24 +602,44 @@ class Snapshot:
             yield int(ids[group]), distance, states[int(hours[group])]
 
     async def read_rows(
-        self, ids: Collection[int], principal: Principal, connect: Connect
-    ) -> set[int]:
-        """Hold the full rows of these assets (`rows`), reading those not held yet under the
-        principal's scope: the database has the last word on a change not yet heard of. The
-        ids it did not give, gone from view since the index was loaded: usually none."""
-        missing = [i for i in ids if i not in self.rows]
-        if not missing:
-            return set()
+        self, ids: Collection[int], principal: Principal, connect: Connect, shared: bool = True
+    ) -> dict[int, RowMapping]:
+        """The full rows of these assets this principal may see: those held (`rows`), and the
+        rest read under the principal's scope (the database has the last word on a change not
+        yet heard of: one gone from view since the index was loaded is left out). `shared`:
+        `connect` takes connections from the shared queue, so the read joins those of other
+        calls of the same scope at the same moment (app.batched); a connection held by the
+        call reads for it alone."""
+        rows = self.rows
+        held = {i: rows[i] for i in ids if i in rows}
+        if len(held) == len(ids):
+            return held
+        missing = {i for i in ids if i not in held}
+
+        def read(asked: set[int]) -> Awaitable[dict[int, RowMapping]]:
+            return self._read_and_keep(asked, principal, connect)
+
+        if shared:
+            fetched = await self._reads.read(scope_of(principal), missing, read)
+        else:
+            fetched = await read(missing)
+        held.update((i, fetched[i]) for i in missing if i in fetched)
+        return held
+
+    async def _read_and_keep(
+        self, ids: set[int], principal: Principal, connect: Connect
+    ) -> dict[int, RowMapping]:
+        """These rows read, and kept unless a change was applied while they were read (it may
+        have come between the read and the keeping: the next call reads them again)."""
+        applied = self.applied
         async with connect() as conn:
-            fetched = await rows_by_id(conn, principal, missing)
-        if len(self.rows) + len(fetched) > self.rows_kept:  # start again, keeping this call's
-            kept = {i: self.rows[i] for i in ids if i in self.rows}
-            self.rows.clear()
-            self.rows.update(kept)
-            self._forget_presented()
-        for row in fetched:
-            self.rows[row["id"]] = row
-        return set(missing).difference(row["id"] for row in fetched)
+            fetched = {row["id"]: row for row in await rows_by_id(conn, principal, list(ids))}
+        if self.applied == applied:
+            if len(self.rows) + len(fetched) > self.rows_kept:  # start again, keeping these
+                self.rows.clear()
+                self._forget_presented()
+            self.rows.update(fetched)
+        return fetched
 
     async def read_ahead(self, connect: Connect, still_wanted: Callable[[], bool]) -> int:
         """Read the rows a public or professional view shows, WARM_CHUNK at a time, while
@@ -625,24 +647,21 @@ class Snapshot:
         database read. Only when they all fit in WARMED_SHARE of `rows_kept`: a part of them
         would be a guess at which are shown, paid for in memory and in the event loop's time
         (at a million assets it doubled the nearest call's p50 while it ran). A chunk read
-        while a change was applied is read again (the change may have come between the read
-        and the keeping). How many rows are held after."""
+        while a change was applied is not kept (`_read_and_keep`), and is read again. How
+        many rows are held after."""
         assets = self.listing.assets
         wanted = assets.ids[assets.visible(READ_AHEAD)].tolist()
         if len(wanted) > self.rows_kept * WARMED_SHARE:
             return len(self.rows)
         for start in range(0, len(wanted), WARM_CHUNK):
-            chunk = wanted[start : start + WARM_CHUNK]
-            read = False
-            while not read:
+            chunk = set(wanted[start : start + WARM_CHUNK])
+            kept = False
+            while not kept:
                 if not still_wanted():
                     return len(self.rows)
                 applied = self.applied
-                await self.read_rows(chunk, READ_AHEAD, connect)
-                read = self.applied == applied
-                if not read:
-                    for asset in chunk:
-                        self.rows.pop(asset, None)
+                await self._read_and_keep(chunk, READ_AHEAD, connect)
+                kept = self.applied == applied
         return len(self.rows)
 
     def _forget_presented(self) -> None:
@@ -655,22 +674,29 @@ class Snapshot:
             self._forget_presented()
             self.presented_for = (today, stale_after_days)
 
-    def feature(self, asset: int, today: date, stale_after_days: int) -> orjson.Fragment:
-        """A public asset (its row held) as a GeoJSON feature, serialised once a day."""
+    def feature(self, row: RowMapping, today: date, stale_after_days: int) -> orjson.Fragment:
+        """A public asset's row as a GeoJSON feature, serialised once a day (`_kept`)."""
         self._on(today, stale_after_days)
-        feature = self.features.get(asset)
+        feature = self.features.get(row["id"])
         if feature is None:
-            made = public_asset_feature(self.rows[asset], today, stale_after_days)
-            feature = self.features[asset] = orjson.Fragment(dumps(made))
+            made = public_asset_feature(row, today, stale_after_days)
+            feature = orjson.Fragment(dumps(made))
+            self._kept(self.features, row, feature)
         return feature
+
+    def _kept(self, presented: dict[int, Any], row: RowMapping, value: Any) -> None:
+        """Keep a row's presentation only while the row itself is held: one read just before
+        a change, and not kept for it (`_read_and_keep`), is shown once and not again."""
+        if self.rows.get(row["id"]) is row:
+            presented[row["id"]] = value
 
     def shown_json(
         self, listed: Iterable[tuple[Any, float, OpeningState, str | None]],
         principal: Principal, today: date, stale_after_days: int,
     ) -> list[orjson.Fragment]:  # fmt: skip
-        """Each (row, distance, state, how listed), its row held, as its item's JSON:
-        app.visibility.present of the row, serialised once a day for each view (with private
-        details or without), with where and when spliced on (app.geo.nearest.located_json)."""
+        """Each (row, distance, state, how listed) as its item's JSON: app.visibility.present
+        of the row, serialised once a day for each view (with private details or without;
+        `_kept`), with where and when spliced on (app.geo.nearest.located_json)."""
         self._on(today, stale_after_days)
         view, items = principal.private_view(), []
         for row, distance_m, state, how in listed:
@@ -680,8 +706,8 @@ class Snapshot:
             ]  # fmt: skip
             members = shown.get(row["id"])
             if members is None:
-                item = present(row, principal, today, stale_after_days)
-                members = shown[row["id"]] = dumps(item)[1:-1]
+                members = dumps(present(row, principal, today, stale_after_days))[1:-1]
+                self._kept(shown, row, members)
             items.append(located_json(members, distance_m, state, how))
         return items
 

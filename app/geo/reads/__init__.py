@@ -37,7 +37,7 @@ def reads_for(request: Request, conn: AsyncConnection | None = None) -> Reads:
     index = _index(request.app)
     snapshot = index.current() if index is not None else None
     if snapshot is not None:
-        return SnapshotReads(snapshot, connect)
+        return SnapshotReads(snapshot, connect, shared=conn is None)
     return PostgisReads(connect)
 
 

@@ -26,16 +26,16 @@ from app.principal import ANONYMOUS, Principal
 class SnapshotReads:
     engine = "snapshot"
 
-    def __init__(self, snapshot: Snapshot, connect: Connect) -> None:
-        self.snapshot, self.connect = snapshot, connect
+    def __init__(self, snapshot: Snapshot, connect: Connect, shared: bool = True) -> None:
+        """`shared`: `connect` takes connections from the shared queue (not one the request
+        holds), so rows missing are read together with other requests' (Snapshot.read_rows)."""
+        self.snapshot, self.connect, self.shared = snapshot, connect, shared
         self.database = PostgisReads(connect)  # for what the snapshot does not hold
 
     async def _rows(self, ids: Collection[int], principal: Principal) -> dict[int, RowMapping]:
         """The rows of these assets this principal may see (the database has the last word on
         a change not yet applied: one gone from view is left out)."""
-        gone = await self.snapshot.read_rows(ids, principal, self.connect)
-        rows = self.snapshot.rows
-        return {i: rows[i] for i in ids if i not in gone}
+        return await self.snapshot.read_rows(ids, principal, self.connect, self.shared)
 
     async def nearest(
         self, principal: Principal, easting: float, northing: float, filters: AssetFilter,
@@ -112,5 +112,7 @@ class SnapshotReads:
             )
         ids, matched = page
         rows = await self._rows(ids, ANONYMOUS)
-        features = [self.snapshot.feature(i, today, stale_after_days) for i in ids if i in rows]
+        features = [
+            self.snapshot.feature(rows[i], today, stale_after_days) for i in ids if i in rows
+        ]
         return features, matched
