@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import tempfile
 import time
 from collections import namedtuple
@@ -25,6 +26,7 @@ from app.geo.asset_index import (
     _LEAN_COLUMNS,
     Snapshot,
     _text_array,
+    _with_groups,
     build,
     changed_rows,
     copy_lean,
@@ -344,6 +346,32 @@ def test_the_walk_of_every_category_is_every_categorys_walk_merged() -> None:
         assert snapshot.apply([moved.id], [_changed(moved, None, x=x0 + 0.5, y=y0)])
         assert snapshot.apply([group.id], [_changed(group, None, visibility="professional")])
         rows[10] = moved._replace(x=x0 + 0.5, y=y0)
+
+
+def test_a_groups_area_is_measured_only_when_the_walk_comes_as_far_as_it() -> None:
+    """Ten points within 100 m of the place: the group whose area holds it comes first, at 0,
+    without being measured; the one whose bounding box holds the place (its area, 177 m away,
+    does not) is measured; groups kilometres away are never measured, and come after every
+    point."""
+    x0, y0 = 420_000.0, 416_000.0
+    rows = [_lean(i, "food_bank", x0 + 10 * i, y0, "public") for i in range(1, 11)]
+    holding = shapely.Point(x0, y0).buffer(500)
+    beside = shapely.Polygon([(x0 - 300, y0 - 50), (x0 + 300, y0 + 550), (x0 - 300, y0 + 550)])
+    far = [shapely.Point(x0 + 5000 * k, y0 + 5000).buffer(300) for k in (1, 2, 3)]
+    for i, area in enumerate([beside, holding, *far]):
+        rows.append(_lean(100 + i, "mutual_aid_group", x0, y0, "public")._replace(
+            x=None, y=None, area=shapely.to_wkb(area)))  # fmt: skip
+    snapshot = build(rows, changes=0)
+    states = snapshot._states_at(WEDNESDAY)
+    groups = snapshot._groups(snapshot._all_groups(), ANONYMOUS, states, x0, y0)
+    assert groups is not None
+    points = snapshot.nearest(["food_bank"], ANONYMOUS, x0, y0, WEDNESDAY)["food_bank"]
+    walk = _with_groups(points, groups)
+    taken = list(itertools.islice(walk, 11))
+    assert [a for a, _, _ in taken] == [101, *range(1, 11)]  # the place's group, then points
+    measured = {groups.visible[i] for _, i, measured in groups.heap if measured}
+    assert measured == {0}  # the group beside (first in `visible`), and no other
+    assert [a for a, _, _ in walk] == [100, 102, 103, 104]  # the rest, measured as reached
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import heapq
+import itertools
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -415,7 +417,7 @@ class Snapshot:
                 points = self._points(self.tree, place, SEPARATION / 2, visible, states,
                                       *first[need])  # fmt: skip
             groups = self._groups(self.areas.get(need), principal, states, x, y, wanted)
-            walks[need] = heapq.merge(points, groups, key=_distance) if groups else points
+            walks[need] = _with_groups(points, groups) if groups else points
         return walks
 
     def apply(self, ids: Collection[int], rows: Sequence[Any]) -> bool:
@@ -550,10 +552,10 @@ class Snapshot:
     def _groups(
         self, areas: tuple[_Assets, np.ndarray] | None, principal: Principal, states: _States,
         x: float, y: float, wanted: NeedsFilter | None = None,
-    ) -> Iterator[Near] | None:  # fmt: skip
+    ) -> _GroupWalk | None:  # fmt: skip
         """These groups (a category's, or every one) this principal may see (meeting the
-        `wanted` needs), by distance to their areas (0 inside), nearest first; None when there
-        are none to see."""
+        `wanted` needs), to be walked by distance to their areas (0 inside; `_GroupWalk`);
+        None when there are none to see."""
         if areas is None:
             return None
         groups, shapes = areas
@@ -566,40 +568,17 @@ class Snapshot:
         outside_y = np.maximum(np.maximum(south - y, y - north), 0.0)
         # no nearer than its bounding box (less a hair, for rounding)
         below = np.hypot(outside_x, outside_y) - GROUP_BOX_SLACK_M
-        return self._groups_walk(groups, shapes, visible.tolist(), below.tolist(), states, x, y)
+        return _GroupWalk(groups, shapes, visible.tolist(), below.tolist(), states, x, y)
 
     def _bounds_of(self, shapes: np.ndarray) -> np.ndarray:
         """The shapes' bounding boxes as four rows (west, south, east, north), worked out once
-        for each array of shapes (a change makes new ones); a tenth of a nearest call before."""
+        for each array of shapes (a change makes new ones); a tenth of a nearest call before.
+        The shapes are prepared then too (for `_GroupWalk`'s question, inside or not)."""
         kept = self._group_bounds.get(id(shapes))
         if kept is None or kept[0] is not shapes:
+            shapely.prepare(shapes)
             kept = self._group_bounds[id(shapes)] = (shapes, shapely.bounds(shapes).T.copy())
         return kept[1]
-
-    @staticmethod
-    def _groups_walk(
-        groups: _Assets, shapes: np.ndarray, visible: list[int], below: list[float],
-        states: _States, x: float, y: float,
-    ) -> Iterator[Near]:  # fmt: skip
-        """`_groups`' walk: an area is measured (hundreds of vertices each; measuring them all
-        cost more than the rest of a walk) only once the walk has come as far as its bounding
-        box; ties in the order given, as a stable sort by distance would give."""
-        point, ids, hours = shapely.Point(x, y), groups.ids, groups.hours
-        boxes = sorted(range(len(visible)), key=below.__getitem__)
-        measured: list[tuple[float, int]] = []  # a heap of (distance, place in `visible`)
-        next_box = 0
-        while True:
-            while next_box < len(boxes) and (
-                not measured or below[boxes[next_box]] <= measured[0][0]
-            ):
-                i = boxes[next_box]
-                heapq.heappush(measured, (float(shapes[visible[i]].distance(point)), i))
-                next_box += 1
-            if not measured:
-                return
-            distance, i = heapq.heappop(measured)
-            group = visible[i]
-            yield int(ids[group]), distance, states[int(hours[group])]
 
     async def read_rows(
         self, ids: Collection[int], principal: Principal, connect: Connect, shared: bool = True
@@ -731,7 +710,7 @@ class Snapshot:
         first = distances.reshape(-1).tolist(), order.reshape(-1).tolist()
         points = self._points(self.flat, (x, y), np.inf, visible, states, *first)
         groups = self._groups(self._all_groups(), principal, states, x, y, wanted)
-        return heapq.merge(points, groups, key=_distance) if groups else points
+        return _with_groups(points, groups) if groups else points
 
     def _all_groups(self) -> tuple[_Assets, np.ndarray] | None:
         """Every category's groups in one (made again after a change)."""
@@ -744,6 +723,59 @@ class Snapshot:
                 np.concatenate([shapes for _, shapes in parts]),
             )
         return self._every_group
+
+
+class _GroupWalk:
+    """Groups (`Snapshot._groups`) by distance from a place to their areas, nearest first, each
+    area measured (hundreds of vertices; measuring them all cost more than the rest of a walk)
+    only when the walk needs to know: `nearer_than`. Those whose bounding boxes hold the place
+    are asked at once whether their areas hold it too (prepared shapes: a fraction of a
+    measure), and those that do are at 0. Ties in the order given, as a stable sort by distance
+    would give."""
+
+    def __init__(
+        self, groups: _Assets, shapes: np.ndarray, visible: list[int], below: list[float],
+        states: _States, x: float, y: float,
+    ) -> None:  # fmt: skip
+        self.ids, self.hours, self.shapes, self.visible = groups.ids, groups.hours, shapes, visible
+        self.states, self.x, self.y = states, x, y
+        self.place: shapely.Point | None = None  # made when an area is first measured
+        # (distance, or no nearer than this while not measured; place in `visible`; measured)
+        self.heap = [(bound, i, False) for i, bound in enumerate(below)]
+        around = [i for i, bound in enumerate(below) if bound <= 0]
+        if around:
+            inside = shapely.intersects_xy(shapes[[visible[i] for i in around]], x, y)
+            for i in itertools.compress(around, inside.tolist()):
+                self.heap[i] = (0.0, i, True)
+        heapq.heapify(self.heap)
+
+    def nearer_than(self, distance: float) -> Near | None:
+        """The nearest group left, taken, when it is nearer than `distance` (what is as far
+        comes first); else None."""
+        heap = self.heap
+        while heap and heap[0][0] < distance:
+            found, i, measured = heap[0]
+            group = self.visible[i]
+            if measured:
+                heapq.heappop(heap)
+                return int(self.ids[group]), found, self.states[int(self.hours[group])]
+            if self.place is None:
+                self.place = shapely.Point(self.x, self.y)
+            heapq.heapreplace(heap, (float(self.shapes[group].distance(self.place)), i, True))
+        return None
+
+
+def _with_groups(points: Iterator[Near], groups: _GroupWalk) -> Iterator[Near]:
+    """Points (nearest first) and groups merged, nearest first, a point before a group as far
+    (as heapq.merge would give them); a group's area is measured only when the next point is
+    further than its bounding box (heapq.merge measured the next group as soon as one was
+    taken: five areas a call at 100k assets, most of them never shown)."""
+    for near in points:
+        while (group := groups.nearer_than(near[1])) is not None:
+            yield group
+        yield near
+    while (group := groups.nearer_than(math.inf)) is not None:
+        yield group
 
 
 def _near_each_other(
