@@ -696,9 +696,10 @@ class Snapshot:
     ) -> Iterator[Near]:  # fmt: skip
         """The assets of these categories (every one when None) this principal may see and
         meeting the `wanted` needs, nearest first: each category's walk (`nearest`), merged;
-        each walk asks the tree first for about `limit` (it asks for more when they are
-        taken)."""
-        batch = min(FIRST_BATCH, max(limit, 8))
+        each walk asks the tree first for half as many again as `limit` (it asks for more
+        when they are taken: asking for `limit` alone asked twice in most calls, a point or
+        two among the first being hidden from the caller or a group coming first)."""
+        batch = min(FIRST_BATCH, max(limit + limit // 2 + 2, 8))
         if categories or self.flat is None:
             walks = self.nearest(list(categories or self.codes), principal, x, y, at, wanted, batch)
             return heapq.merge(*walks.values(), key=_distance)
