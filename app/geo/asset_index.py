@@ -356,7 +356,9 @@ class Snapshot:
     # and every category's groups in one, made when first asked (after a change: again)
     flat: KDTree | None = None
     _every_group: tuple[_Assets, np.ndarray] | None = None
-    _group_bounds: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _group_bounds: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = field(
+        default_factory=dict
+    )
 
     def listed(
         self, principal: Principal, filters: AssetFilter, limit: int, offset: int,
@@ -563,21 +565,25 @@ class Snapshot:
         visible = np.flatnonzero(seen & groups.needs.match(wanted) if wanted else seen)
         if not len(visible):
             return None
-        west, south, east, north = self._bounds_of(shapes)[:, visible]
-        outside_x = np.maximum(np.maximum(west - x, x - east), 0.0)
-        outside_y = np.maximum(np.maximum(south - y, y - north), 0.0)
-        # no nearer than its bounding box (less a hair, for rounding)
-        below = np.hypot(outside_x, outside_y) - GROUP_BOX_SLACK_M
-        return _GroupWalk(groups, shapes, visible.tolist(), below.tolist(), states, x, y)
+        # no nearer than its bounding box (less a hair, for rounding), for every group at once
+        # (a few NumPy calls, whatever the groups: each costs more than the arithmetic)
+        lows, highs = self._bounds_of(shapes)
+        place = np.array([[x], [y]])
+        outside = np.maximum(np.maximum(lows - place, place - highs), 0.0)
+        every = (np.hypot(outside[0], outside[1]) - GROUP_BOX_SLACK_M).tolist()
+        shown = visible.tolist()
+        return _GroupWalk(groups, shapes, shown, [every[i] for i in shown], states, x, y)
 
-    def _bounds_of(self, shapes: np.ndarray) -> np.ndarray:
-        """The shapes' bounding boxes as four rows (west, south, east, north), worked out once
-        for each array of shapes (a change makes new ones); a tenth of a nearest call before.
-        The shapes are prepared then too (for `_GroupWalk`'s question, inside or not)."""
+    def _bounds_of(self, shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The shapes' bounding boxes' corners, as rows (west, south) and (east, north), worked
+        out once for each array of shapes (a change makes new ones); a tenth of a nearest call
+        before. The shapes are prepared then too (for `_GroupWalk`'s question, inside or
+        not)."""
         kept = self._group_bounds.get(id(shapes))
         if kept is None or kept[0] is not shapes:
             shapely.prepare(shapes)
-            kept = self._group_bounds[id(shapes)] = (shapes, shapely.bounds(shapes).T.copy())
+            corners = shapely.bounds(shapes).T.copy()
+            kept = self._group_bounds[id(shapes)] = (shapes, (corners[:2], corners[2:]))
         return kept[1]
 
     async def read_rows(

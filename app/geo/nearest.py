@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import RowMapping, TextClause, text
@@ -23,8 +23,7 @@ FIRST_BATCH = 20
 MAX_SCANNED = 2000
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):  # a tuple: made ten times a call, at half a dataclass's cost
     row: RowMapping
     distance_m: float
     state: OpeningState
