@@ -600,6 +600,8 @@ class Snapshot:
         if len(held) == len(ids):
             return held
         missing = {i for i in ids if i not in held}
+        if not missing:  # an id given twice
+            return held
 
         def read(asked: set[int]) -> Awaitable[dict[int, RowMapping]]:
             return self._read_and_keep(asked, principal, connect)
