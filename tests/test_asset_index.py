@@ -940,7 +940,7 @@ def test_rows_missing_at_the_same_moment_are_read_in_one_query(settings: Setting
                 for i in range(0, 12, 2)
             ))  # fmt: skip
             together = len(taken)
-            await snapshot.read_rows(wanted, ANONYMOUS, counted)  # held now: no query
+            await snapshot.read_rows([*wanted, wanted[0]], ANONYMOUS, counted)  # all held
             return together, [set(a) for a in answers], len(taken)
         finally:
             await engine.dispose()
