@@ -1,7 +1,7 @@
 """Reads by key shared by the calls that want them at the same moment: one read at a time of
 each kind, and the keys asked meanwhile join the next one, which reads them all. Under load,
 a dozen requests each missing a few rows cost one round trip and one plan, not a dozen (rows
-read ten at a time cost 200 µs each; two hundred at a time, 60)."""
+by primary key read ten at a time cost 206 µs each; 5,000 at a time, 47 µs)."""
 
 from __future__ import annotations
 

@@ -42,8 +42,12 @@ def scope(principal: Principal, alias: str = "a") -> tuple[str, dict[str, Any]]:
     return allowed, params
 
 
-def scope_of(principal: Principal) -> tuple[tuple[str, ...], int | None, bool]:
-    """What `scope` depends on: principals alike in it see the same assets."""
+Scope = tuple[tuple[str, ...], int | None, bool]
+
+
+def scope_of(principal: Principal) -> Scope:
+    """What `scope` depends on: principals alike in it see the same assets (a key for what is
+    worked out once per view)."""
     return principal.tiers, principal.organisation_id, principal.is_admin
 
 

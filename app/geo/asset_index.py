@@ -53,7 +53,7 @@ from app.geo.tiles import PLACED
 from app.principal import Principal
 from app.responses import dumps
 from app.settings import ROWS_KEPT
-from app.visibility import can_see_each, present, scope_of
+from app.visibility import Scope, can_see_each, present, scope_of
 
 log = logging.getLogger("assetmap.asset_index")
 
@@ -187,8 +187,8 @@ class _Assets:
         return _Assets(ids, tiers, orgs, hours, self.needs.with_arrays(needs))
 
     # by view (tiers seen, own organisation): as an array, and as bytes
-    _visible: dict[tuple[tuple[str, ...], int], np.ndarray] = field(default_factory=dict)
-    _visible_bytes: dict[tuple[tuple[str, ...], int], bytes] = field(default_factory=dict)
+    _visible: dict[Scope, np.ndarray] = field(default_factory=dict)
+    _visible_bytes: dict[Scope, bytes] = field(default_factory=dict)
 
     def forget(self) -> None:
         """After a change in place: the views are worked out again when next asked."""
@@ -205,7 +205,7 @@ class _Assets:
 
     def visible(self, principal: Principal) -> np.ndarray:
         """Which of these the principal may see (app.visibility), worked out once per view."""
-        key = view_of(principal)
+        key = scope_of(principal)
         if key not in self._visible:
             self._visible[key] = can_see_each(principal, self.tiers, self.orgs, TIERS)
         return self._visible[key]
@@ -215,14 +215,10 @@ class _Assets:
         `needs`, only those that meet them too (worked out each time)."""
         if needs:
             return (self.visible(principal) & self.needs.match(needs)).tobytes()
-        key = view_of(principal)
+        key = scope_of(principal)
         if key not in self._visible_bytes:
             self._visible_bytes[key] = self.visible(principal).tobytes()
         return self._visible_bytes[key]
-
-
-def view_of(principal: Principal) -> tuple[tuple[str, ...], int]:
-    return principal.tiers, principal.organisation_id or NO_ORGANISATION
 
 
 @dataclass

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 
 from app.geo import mvt
-from app.geo.asset_index import Snapshot, view_of
+from app.geo.asset_index import Snapshot
 from app.geo.assets import DEFAULT_STATUSES
 from app.geo.hours import minute_of
 from app.geo.tiles import CLUSTER_CELLS, EXTENT, POINTS_FROM_ZOOM, WORLD_M, AssetTile
 from app.principal import Principal
+from app.visibility import scope_of
 
 EARTH_RADIUS_M = 6_378_137.0  # Web Mercator's sphere
 
@@ -46,7 +47,7 @@ def asset_tile(snapshot: Snapshot, principal: Principal, tile: AssetTile) -> byt
     if open_at is not None:
         moment = minute_of(open_at) if snapshot.on_the_minute else open_at
     categories = tuple(sorted(set(filters.categories))) if filters.categories else None
-    key = (view_of(principal), tile.z, tile.x, tile.y, categories, filters.needs, moment)
+    key = (scope_of(principal), tile.z, tile.x, tile.y, categories, filters.needs, moment)
     body = snapshot.tiles.get(key)
     if body is None:
         body = _draw(snapshot, principal, tile)
