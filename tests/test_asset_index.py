@@ -26,13 +26,13 @@ from app.geo.asset_index import (
     _LEAN_COLUMNS,
     Snapshot,
     _text_array,
-    _with_groups,
     build,
     changed_rows,
     copy_lean,
     load_lean,
 )
 from app.geo.assets import AssetFilter
+from app.geo.group_walk import with_groups
 from app.geo.hours import LONDON, OpeningState
 from app.geo.needs import NeedsFilter
 from app.main import create_app
@@ -349,10 +349,10 @@ def test_the_walk_of_every_category_is_every_categorys_walk_merged() -> None:
 
 
 def test_a_groups_area_is_measured_only_when_the_walk_comes_as_far_as_it() -> None:
-    """Ten points within 100 m of the place: the group whose area holds it comes first, at 0,
-    without being measured; the one whose bounding box holds the place (its area, 177 m away,
-    does not) is measured; groups kilometres away are never measured, and come after every
-    point."""
+    """Ten points within 100 m of the place: the group whose area covers the place's cell comes
+    first, at 0, without being measured; the one whose edge crosses the cell (its area, 177 m
+    away) is measured at once; groups kilometres away are never measured until the walk has
+    passed every point, and then come last."""
     x0, y0 = 420_000.0, 416_000.0
     rows = [_lean(i, "food_bank", x0 + 10 * i, y0, "public") for i in range(1, 11)]
     holding = shapely.Point(x0, y0).buffer(500)
@@ -366,12 +366,12 @@ def test_a_groups_area_is_measured_only_when_the_walk_comes_as_far_as_it() -> No
     groups = snapshot._groups(snapshot._all_groups(), ANONYMOUS, states, x0, y0)
     assert groups is not None
     points = snapshot.nearest(["food_bank"], ANONYMOUS, x0, y0, WEDNESDAY)["food_bank"]
-    walk = _with_groups(points, groups)
+    walk = with_groups(points, groups)
     taken = list(itertools.islice(walk, 11))
     assert [a for a, _, _ in taken] == [101, *range(1, 11)]  # the place's group, then points
-    measured = {groups.visible[i] for _, i, measured in groups.heap if measured}
-    assert measured == {0}  # the group beside (first in `visible`), and no other
+    assert groups.measured == [0]  # the group beside (first of the areas), and no other
     assert [a for a, _, _ in walk] == [100, 102, 103, 104]  # the rest, measured as reached
+    assert sorted(groups.measured) == [0, 2, 3, 4]
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import csv
 import heapq
-import itertools
 import logging
-import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -39,6 +37,7 @@ from app.geo.assets import (
     AssetFilter,
     rows_by_id,
 )
+from app.geo.group_walk import GroupCells, GroupWalk, Near, with_groups
 from app.geo.hours import (
     HoursKey,
     OpeningState,
@@ -140,7 +139,6 @@ _NULL = r"\N"  # NULL in the CSV (an empty string is "")
 DEAD = -1  # the tier of an asset removed from a snapshot in place: no view sees it
 KEPT_TILE_BYTES = 32 * 1024 * 1024  # map tiles kept per worker (a district's tiles are a few MB)
 TILE_OVERHEAD = 200  # bytes a kept tile costs beyond its body (its key, the dict's slot)
-GROUP_BOX_SLACK_M = 1e-6  # a group's bounding box's distance, less this, is a sure minimum
 LOOSE_MAX = 500  # assets changed one by one (measured one by one) past which it is rebuilt
 
 
@@ -149,8 +147,6 @@ _LEAN_COLUMNS = ("id", "category", "visibility", "org", "x", "y", "area", "rules
                  "status", "lon", "lat", "languages", "accessibility", "min_age", "max_age",
                  "cost", "referral", "name", "synthetic", "tile_lon", "tile_lat")  # fmt: skip
 _COUNT = text("SELECT count(*) FROM asset WHERE status = ANY(CAST(:statuses AS text[]))")
-
-Near = tuple[int, float, OpeningState]  # an asset's id, distance (m) and opening state
 
 
 class _States(dict[int, OpeningState]):
@@ -352,9 +348,7 @@ class Snapshot:
     # and every category's groups in one, made when first asked (after a change: again)
     flat: KDTree | None = None
     _every_group: tuple[_Assets, np.ndarray] | None = None
-    _group_bounds: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = field(
-        default_factory=dict
-    )
+    _group_cells: dict[int, GroupCells] = field(default_factory=dict)  # by id of the shapes
 
     def listed(
         self, principal: Principal, filters: AssetFilter, limit: int, offset: int,
@@ -415,7 +409,7 @@ class Snapshot:
                 points = self._points(self.tree, place, SEPARATION / 2, visible, states,
                                       *first[need])  # fmt: skip
             groups = self._groups(self.areas.get(need), principal, states, x, y, wanted)
-            walks[need] = _with_groups(points, groups) if groups else points
+            walks[need] = with_groups(points, groups) if groups else points
         return walks
 
     def apply(self, ids: Collection[int], rows: Sequence[Any]) -> bool:
@@ -428,7 +422,7 @@ class Snapshot:
         present_now = {row.id for row in rows}
         self.tiles.clear()
         self._every_group = None
-        self._group_bounds.clear()
+        self._group_cells.clear()
         for asset in ids:
             self.points.kill(asset)
             for groups, _ in self.areas.values():
@@ -550,37 +544,20 @@ class Snapshot:
     def _groups(
         self, areas: tuple[_Assets, np.ndarray] | None, principal: Principal, states: _States,
         x: float, y: float, wanted: NeedsFilter | None = None,
-    ) -> _GroupWalk | None:  # fmt: skip
+    ) -> GroupWalk | None:  # fmt: skip
         """These groups (a category's, or every one) this principal may see (meeting the
-        `wanted` needs), to be walked by distance to their areas (0 inside; `_GroupWalk`);
+        `wanted` needs), to be walked by distance to their areas (0 inside; app.geo.group_walk);
         None when there are none to see."""
         if areas is None:
             return None
         groups, shapes = areas
-        seen = groups.visible(principal)
-        visible = np.flatnonzero(seen & groups.needs.match(wanted) if wanted else seen)
-        if not len(visible):
+        visible = groups.visible_bytes(principal, wanted)
+        if 1 not in visible:
             return None
-        # no nearer than its bounding box (less a hair, for rounding), for every group at once
-        # (a few NumPy calls, whatever the groups: each costs more than the arithmetic)
-        lows, highs = self._bounds_of(shapes)
-        place = np.array([[x], [y]])
-        outside = np.maximum(np.maximum(lows - place, place - highs), 0.0)
-        every = (np.hypot(outside[0], outside[1]) - GROUP_BOX_SLACK_M).tolist()
-        shown = visible.tolist()
-        return _GroupWalk(groups, shapes, shown, [every[i] for i in shown], states, x, y)
-
-    def _bounds_of(self, shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The shapes' bounding boxes' corners, as rows (west, south) and (east, north), worked
-        out once for each array of shapes (a change makes new ones); a tenth of a nearest call
-        before. The shapes are prepared then too (for `_GroupWalk`'s question, inside or
-        not)."""
-        kept = self._group_bounds.get(id(shapes))
-        if kept is None or kept[0] is not shapes:
-            shapely.prepare(shapes)
-            corners = shapely.bounds(shapes).T.copy()
-            kept = self._group_bounds[id(shapes)] = (shapes, (corners[:2], corners[2:]))
-        return kept[1]
+        cells = self._group_cells.get(id(shapes))
+        if cells is None or cells.shapes is not shapes:
+            cells = self._group_cells[id(shapes)] = GroupCells(shapes)
+        return GroupWalk(cells.at(x, y), shapes, groups.ids, groups.hours, visible, states, x, y)
 
     async def read_rows(
         self, ids: Collection[int], principal: Principal, connect: Connect, shared: bool = True
@@ -715,7 +692,7 @@ class Snapshot:
         first = distances.reshape(-1).tolist(), order.reshape(-1).tolist()
         points = self._points(self.flat, (x, y), np.inf, visible, states, *first)
         groups = self._groups(self._all_groups(), principal, states, x, y, wanted)
-        return _with_groups(points, groups) if groups else points
+        return with_groups(points, groups) if groups else points
 
     def _all_groups(self) -> tuple[_Assets, np.ndarray] | None:
         """Every category's groups in one (made again after a change)."""
@@ -728,59 +705,6 @@ class Snapshot:
                 np.concatenate([shapes for _, shapes in parts]),
             )
         return self._every_group
-
-
-class _GroupWalk:
-    """Groups (`Snapshot._groups`) by distance from a place to their areas, nearest first, each
-    area measured (hundreds of vertices; measuring them all cost more than the rest of a walk)
-    only when the walk needs to know: `nearer_than`. Those whose bounding boxes hold the place
-    are asked at once whether their areas hold it too (prepared shapes: a fraction of a
-    measure), and those that do are at 0. Ties in the order given, as a stable sort by distance
-    would give."""
-
-    def __init__(
-        self, groups: _Assets, shapes: np.ndarray, visible: list[int], below: list[float],
-        states: _States, x: float, y: float,
-    ) -> None:  # fmt: skip
-        self.ids, self.hours, self.shapes, self.visible = groups.ids, groups.hours, shapes, visible
-        self.states, self.x, self.y = states, x, y
-        self.place: shapely.Point | None = None  # made when an area is first measured
-        # (distance, or no nearer than this while not measured; place in `visible`; measured)
-        self.heap = [(bound, i, False) for i, bound in enumerate(below)]
-        around = [i for i, bound in enumerate(below) if bound <= 0]
-        if around:
-            inside = shapely.intersects_xy(shapes[[visible[i] for i in around]], x, y)
-            for i in itertools.compress(around, inside.tolist()):
-                self.heap[i] = (0.0, i, True)
-        heapq.heapify(self.heap)
-
-    def nearer_than(self, distance: float) -> Near | None:
-        """The nearest group left, taken, when it is nearer than `distance` (what is as far
-        comes first); else None."""
-        heap = self.heap
-        while heap and heap[0][0] < distance:
-            found, i, measured = heap[0]
-            group = self.visible[i]
-            if measured:
-                heapq.heappop(heap)
-                return int(self.ids[group]), found, self.states[int(self.hours[group])]
-            if self.place is None:
-                self.place = shapely.Point(self.x, self.y)
-            heapq.heapreplace(heap, (float(self.shapes[group].distance(self.place)), i, True))
-        return None
-
-
-def _with_groups(points: Iterator[Near], groups: _GroupWalk) -> Iterator[Near]:
-    """Points (nearest first) and groups merged, nearest first, a point before a group as far
-    (as heapq.merge would give them); a group's area is measured only when the next point is
-    further than its bounding box (heapq.merge measured the next group as soon as one was
-    taken: five areas a call at 100k assets, most of them never shown)."""
-    for near in points:
-        while (group := groups.nearer_than(near[1])) is not None:
-            yield group
-        yield near
-    while (group := groups.nearer_than(math.inf)) is not None:
-        yield group
 
 
 def _near_each_other(
