@@ -104,6 +104,7 @@ class GroupWalk:
         heapq.heapify(self.heap)
         self.near, self.next = cell.near, 0
         self.far = [i for i in cell.far if visible[i]]
+        self.horizon = self._horizon()
 
     def _measure(self, i: int) -> float:
         if self.place is None:
@@ -122,6 +123,12 @@ class GroupWalk:
             return near[j]
         return (REACH_M, self.far[0]) if self.far else None
 
+    def _horizon(self) -> float:
+        """No area left is nearer than this."""
+        bound = self._unmeasured()
+        nearest = bound[0] if bound is not None else math.inf
+        return min(self.heap[0][0], nearest) if self.heap else nearest
+
     def nearer_than(self, distance: float) -> Near | None:
         """The nearest area left, taken, when it is nearer than `distance` (what is as far
         comes first); else None."""
@@ -139,17 +146,21 @@ class GroupWalk:
                 continue
             if heap and heap[0][0] < distance:
                 found, i = heapq.heappop(heap)
+                self.horizon = self._horizon()
                 return int(self.ids[i]), found, self.states[int(self.hours[i])]
+            self.horizon = self._horizon()
             return None
 
 
 def with_groups(points: Iterator[Near], groups: GroupWalk) -> Iterator[Near]:
     """Points (nearest first) and groups merged, nearest first, a point before a group as far
     (as heapq.merge would give them); a group's area is measured only when the next point is
-    further than its cell says it may be."""
+    further than its cell says it may be; nor is the walk asked while no group may be nearer
+    than the next point (most points, in most places)."""
     for near in points:
-        while (group := groups.nearer_than(near[1])) is not None:
-            yield group
+        if groups.horizon < near[1]:
+            while (group := groups.nearer_than(near[1])) is not None:
+                yield group
         yield near
     while (group := groups.nearer_than(math.inf)) is not None:
         yield group
