@@ -12,7 +12,7 @@ import functools
 import typing
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 import fastapi.routing
 from fastapi import APIRouter, Request
@@ -39,11 +39,23 @@ def _repeated(model: type[BaseModel]) -> tuple[str, ...]:
     )
 
 
+def query_pairs(query: str) -> list[tuple[str, str]]:
+    """The pairs exactly as Starlette's `request.query_params` reads them (urllib.parse's
+    `parse_qsl`, blank values kept), without building its multi-dict; and without parse_qsl's
+    general set-up, a quarter of its time on a query of plain numbers (`?lat&lon&limit`)."""
+    pairs = []
+    for part in query.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            if "+" in part or "%" in part:
+                name, value = unquote_plus(name), unquote_plus(value)
+            pairs.append((name, value))
+    return pairs
+
+
 def parse_query(model: type[Model], request: Request) -> Model:
     """The query string as `model`; a bad value is the same 4xx as any other bad parameter."""
-    # the pairs exactly as Starlette's `request.query_params` reads them, without building its
-    # multi-dict (a few per cent of a hot call)
-    pairs = parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    pairs = query_pairs(request.scope["query_string"].decode("latin-1"))
     values: dict[str, Any] = dict(pairs)
     for name in _repeated(model):
         if name in values:
