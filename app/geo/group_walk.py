@@ -6,7 +6,8 @@ What a place's walk needs of every area is worked out once for the cell of the m
 the place (`GroupCells`): which areas cover the whole cell (at 0 from any place in it), which
 cross it (asked at the place), and how far each other area is from the cell (no place in the
 cell is nearer), nearest first. A call then starts from its cell's answer instead of working
-out every area's bounding box (a third of a nearest call at 100k assets, docs/performance.md).
+out every area's bounding box (three quarters of a nearest walk's time at 100k assets, in one
+process: docs/performance.md).
 """
 
 from __future__ import annotations
