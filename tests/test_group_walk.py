@@ -40,9 +40,14 @@ def _places() -> list[tuple[float, float]]:
     return scattered + edges + [(X0 + 900, Y0), (X0, Y0 + 900.0001), (X0 + 1200, Y0 + 300)]
 
 
-def _walked(cells: GroupCells, visible: bytes, x: float, y: float) -> list[tuple[float, int]]:
+def _walk(cells: GroupCells, visible: bytes, x: float, y: float) -> GroupWalk:
+    """The areas walked from (x, y), each area's id its place in the array."""
     ids = list(range(len(cells.shapes)))
-    walk = GroupWalk(cells.at(x, y), cells.shapes, ids, [0] * len(ids), visible, {0: STATE}, x, y)
+    return GroupWalk(cells.at(x, y), cells.shapes, ids, [0] * len(ids), visible, {0: STATE}, x, y)
+
+
+def _walked(cells: GroupCells, visible: bytes, x: float, y: float) -> list[tuple[float, int]]:
+    walk = _walk(cells, visible, x, y)
     return [(distance, i) for i, distance, _ in with_groups(iter(()), walk)]
 
 
@@ -63,8 +68,7 @@ def test_points_come_between_groups_and_far_areas_are_measured_last() -> None:
     shapes = _areas()
     cells = GroupCells(shapes)
     x, y = X0 + 3_000, Y0 + 3_000
-    walk = GroupWalk(cells.at(x, y), shapes, list(range(len(shapes))), [0] * len(shapes),
-                     b"\x01" * len(shapes), {0: STATE}, x, y)  # fmt: skip
+    walk = _walk(cells, b"\x01" * len(shapes), x, y)
     measured = shapely.distance(shapes, shapely.Point(x, y))
     tie = float(np.sort(measured)[1])  # the second group's distance: a point as far
     assert 0 < tie < REACH_M

@@ -87,8 +87,8 @@ class GroupWalk:
     by distance gives them."""
 
     def __init__(
-        self, cell: GroupCell, shapes: np.ndarray, ids: np.ndarray | Sequence[int],
-        hours: np.ndarray | Sequence[int],
+        self, cell: GroupCell, shapes: np.ndarray,
+        ids: np.ndarray | Sequence[int], hours: np.ndarray | Sequence[int],
         visible: bytes, states: Mapping[int, OpeningState], x: float, y: float,
     ) -> None:  # fmt: skip
         self.shapes, self.ids, self.hours, self.visible = shapes, ids, hours, visible
@@ -105,7 +105,7 @@ class GroupWalk:
         heapq.heapify(self.heap)
         self.near, self.next = cell.near, 0
         self.far = [i for i in cell.far if visible[i]]
-        self.horizon = self._horizon()
+        self.horizon = self._horizon(self._unmeasured())
 
     def _measure(self, i: int) -> float:
         if self.place is None:
@@ -124,9 +124,8 @@ class GroupWalk:
             return near[j]
         return (REACH_M, self.far[0]) if self.far else None
 
-    def _horizon(self) -> float:
-        """No area left is nearer than this."""
-        bound = self._unmeasured()
+    def _horizon(self, bound: tuple[float, int] | None) -> float:
+        """No area left is nearer than this (`bound`: what `_unmeasured` says now)."""
         nearest = bound[0] if bound is not None else math.inf
         return min(self.heap[0][0], nearest) if self.heap else nearest
 
@@ -147,9 +146,9 @@ class GroupWalk:
                 continue
             if heap and heap[0][0] < distance:
                 found, i = heapq.heappop(heap)
-                self.horizon = self._horizon()
+                self.horizon = self._horizon(bound)
                 return int(self.ids[i]), found, self.states[int(self.hours[i])]
-            self.horizon = self._horizon()
+            self.horizon = self._horizon(bound)
             return None
 
 
